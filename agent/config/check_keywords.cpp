@@ -1,0 +1,285 @@
+// Health-check keywords: option httpchk / tcp-check / log-health-checks, and the http-check and
+// tcp-check rule lines.
+#include <array>
+
+#include "agent/config/address.h"
+#include "agent/config/keyword_context.h"
+#include "agent/config/suggest.h"
+
+namespace lb::config::detail {
+
+namespace {
+
+using lb::v1::Expect;
+using lb::v1::HealthCheck;
+
+constexpr unsigned kBe = kCapDefaults | kCapBackend;
+
+// The first own http-check/tcp-check rule of a section replaces the rules from defaults.
+HealthCheck& ownRules(KeywordContext& ctx) {
+  HealthCheck& check = *ctx.proxy->backend.mutable_health_check();
+  if (ctx.proxy->check_rules_inherited) {
+    ctx.proxy->check_rules_inherited = false;
+    auto* http = check.mutable_http();
+    http->clear_headers();
+    http->clear_body();
+    http->clear_expect();
+    check.clear_tcp_check();
+  }
+  return check;
+}
+
+void optionHttpchk(KeywordContext& ctx, bool negate) {
+  HealthCheck& check = *ctx.proxy->backend.mutable_health_check();
+  if (negate) {
+    if (check.type() == HealthCheck::HTTP) check.set_type(HealthCheck::TYPE_UNSPECIFIED);
+    return;
+  }
+  check.set_type(HealthCheck::HTTP);
+  auto* http = check.mutable_http();
+  // option httpchk [<uri>] | [<method> <uri> [<version>]]
+  const auto& w = ctx.words;
+  if (w.size() == 2) {
+    http->set_uri(w[1]);
+  } else if (w.size() >= 3) {
+    http->set_method(w[1]);
+    http->set_uri(w[2]);
+  }
+  if (w.size() >= 4) {
+    // Old configs smuggle headers in the version: "HTTP/1.1\r\nHost:\ www".
+    std::string version = w[3];
+    auto crlf = version.find("\r\n");
+    http->set_version(version.substr(0, crlf));
+    while (crlf != std::string::npos) {
+      size_t start = crlf + 2;
+      crlf = version.find("\r\n", start);
+      std::string line = version.substr(start, crlf == std::string::npos ? crlf : crlf - start);
+      if (line.empty()) continue;
+      auto colon = line.find(':');
+      if (colon == std::string::npos) {
+        ctx.error("header '" + line + "' in 'option httpchk' has no ':'");
+        continue;
+      }
+      auto* header = http->add_headers();
+      header->set_name(line.substr(0, colon));
+      size_t value = line.find_first_not_of(' ', colon + 1);
+      header->set_value(value == std::string::npos ? "" : line.substr(value));
+    }
+  }
+  if (w.size() > 4) ctx.error("'option httpchk' takes at most METHOD URI VERSION");
+  ctx.markBackend("health_check");
+}
+
+void optionTcpCheck(KeywordContext& ctx, bool negate) {
+  HealthCheck& check = *ctx.proxy->backend.mutable_health_check();
+  if (negate) {
+    if (check.type() == HealthCheck::TCP_CHECK) check.set_type(HealthCheck::TYPE_UNSPECIFIED);
+    return;
+  }
+  if (!ctx.expectArgs(0, "option tcp-check")) return;
+  check.set_type(HealthCheck::TCP_CHECK);
+  ctx.markBackend("health_check");
+}
+
+void optionLogHealthChecks(KeywordContext& ctx, bool negate) {
+  ctx.proxy->backend.mutable_health_check()->set_log_health_checks(!negate);
+}
+
+void optionOtherCheck(KeywordContext& ctx, bool) {
+  ctx.error("'option " + ctx.words[0] + "' is not supported yet; write the exchange with " +
+            "'option tcp-check' and 'tcp-check send' / 'tcp-check expect'");
+}
+
+// Parses "[!] MATCH PATTERN" starting at words[at]; `allowed` lists the matches accepted.
+std::optional<Expect> parseExpect(const KeywordContext& ctx, size_t at,
+                                  const std::vector<std::string>& allowed) {
+  const auto& w = ctx.words;
+  std::string usage = ctx.words[0] + " expect [!] " + allowed.front() + " PATTERN";
+  Expect expect;
+  if (at < w.size() && w[at] == "!") {
+    expect.set_negate(true);
+    ++at;
+  }
+  if (at >= w.size()) {
+    ctx.error("'" + w[0] + " expect' needs a match and a pattern: " + usage);
+    return std::nullopt;
+  }
+  const std::string& match = w[at];
+  if (std::find(allowed.begin(), allowed.end(), match) == allowed.end()) {
+    static const std::vector<std::string> kOptions{"min-recv",    "comment",      "ok-status",
+                                                   "error-status", "tout-status", "on-success",
+                                                   "on-error",    "status-code"};
+    if (std::find(kOptions.begin(), kOptions.end(), match) != kOptions.end()) {
+      ctx.error("'" + w[0] + " expect " + match + "' is not supported yet");
+    } else {
+      ctx.error("unknown match '" + match + "' in '" + w[0] + " expect'; expected one of " +
+                [&] {
+                  std::string list;
+                  for (const auto& a : allowed) list += (list.empty() ? "" : ", ") + a;
+                  return list;
+                }() + didYouMean(match, allowed));
+    }
+    return std::nullopt;
+  }
+  if (at + 2 != w.size()) {
+    ctx.error("'" + w[0] + " expect " + match + "' needs exactly one pattern (quote it if it " +
+              "has spaces): " + usage);
+    return std::nullopt;
+  }
+  static const std::map<std::string, Expect::Match> kMatches{
+      {"status", Expect::STATUS},   {"rstatus", Expect::RSTATUS}, {"string", Expect::STRING},
+      {"rstring", Expect::RSTRING}, {"binary", Expect::BINARY}};
+  expect.set_match(kMatches.at(match));
+  expect.set_pattern(w[at + 1]);
+  return expect;
+}
+
+void httpCheckKeyword(KeywordContext& ctx) {
+  const auto& w = ctx.words;
+  static const std::vector<std::string> kVerbs{"send", "expect", "comment", "disable-on-404",
+                                               "send-state", "connect"};
+  if (w.size() < 2) {
+    ctx.error("'http-check' needs an action: send, expect or comment");
+    return;
+  }
+  const std::string& verb = w[1];
+  if (verb == "expect") {
+    std::vector<std::string> shifted(w.begin() + 1, w.end());
+    KeywordContext sub{shifted, ctx.where, ctx.diag, ctx.section_cap, ctx.proxy, nullptr};
+    shifted[0] = "http-check";
+    if (auto expect = parseExpect(sub, 1, {"status", "rstatus", "string", "rstring"})) {
+      *ownRules(ctx).mutable_http()->add_expect() = *expect;
+    }
+  } else if (verb == "send") {
+    auto* http = ownRules(ctx).mutable_http();
+    for (size_t i = 2; i < w.size(); ++i) {
+      const std::string& key = w[i];
+      auto need = [&](size_t count) {
+        if (i + count < w.size()) return true;
+        ctx.error("'http-check send " + key + "' needs " + std::to_string(count) +
+                  (count == 1 ? " value" : " values"));
+        return false;
+      };
+      if (key == "meth") {
+        if (need(1)) http->set_method(w[++i]);
+      } else if (key == "uri") {
+        if (need(1)) http->set_uri(w[++i]);
+      } else if (key == "ver") {
+        if (need(1)) http->set_version(w[++i]);
+      } else if (key == "hdr") {
+        if (need(2)) {
+          auto* header = http->add_headers();
+          header->set_name(w[i + 1]);
+          header->set_value(w[i + 2]);
+          i += 2;
+        }
+      } else if (key == "body") {
+        if (need(1)) http->set_body(w[++i]);
+      } else {
+        ctx.error("unknown 'http-check send' parameter '" + key + "'" +
+                  didYouMean(key, {"meth", "uri", "ver", "hdr", "body"}));
+        return;
+      }
+    }
+  } else if (verb == "comment") {
+    // A label for logs; nothing to keep.
+  } else if (verb == "send-state") {
+    ctx.warning("'http-check send-state' is ignored");
+  } else if (verb == "disable-on-404" || verb == "connect") {
+    ctx.error("'http-check " + verb + "' is not supported yet");
+  } else {
+    ctx.error("unknown 'http-check' action '" + verb + "'" + didYouMean(verb, kVerbs));
+  }
+}
+
+void tcpCheckKeyword(KeywordContext& ctx) {
+  const auto& w = ctx.words;
+  static const std::vector<std::string> kVerbs{"connect", "send", "send-binary", "expect",
+                                               "comment"};
+  if (w.size() < 2) {
+    ctx.error("'tcp-check' needs an action: connect, send, send-binary, expect or comment");
+    return;
+  }
+  const std::string& verb = w[1];
+  lb::v1::TcpCheckRule rule;
+  if (verb == "connect") {
+    auto* connect = rule.mutable_connect();
+    for (size_t i = 2; i < w.size(); ++i) {
+      if (w[i] == "port" && i + 1 < w.size()) {
+        auto port = ctx.number("tcp-check connect port", w[++i], 1, 65535);
+        if (!port) return;
+        connect->set_port(*port);
+      } else if (w[i] == "addr" && i + 1 < w.size()) {
+        connect->set_addr(w[++i]);
+      } else if (w[i] == "send-proxy") {
+        connect->set_send_proxy(true);
+      } else {
+        ctx.error("unsupported 'tcp-check connect' parameter '" + w[i] + "'" +
+                  didYouMean(w[i], {"port", "addr", "send-proxy"}));
+        return;
+      }
+    }
+  } else if (verb == "send" || verb == "send-binary" || verb == "comment") {
+    if (w.size() != 3) {
+      ctx.error("'tcp-check " + verb + "' needs exactly one argument (quote it if it has spaces)");
+      return;
+    }
+    if (verb == "send") {
+      rule.set_send(w[2]);
+    } else if (verb == "comment") {
+      rule.set_comment(w[2]);
+    } else {
+      const std::string& hex = w[2];
+      if (hex.size() % 2 != 0 || hex.find_first_not_of("0123456789abcdefABCDEF") !=
+                                     std::string::npos) {
+        ctx.error("'tcp-check send-binary' expects an even number of hexadecimal digits, not '" +
+                  hex + "'");
+        return;
+      }
+      rule.set_send_binary(hex);
+    }
+  } else if (verb == "expect") {
+    std::vector<std::string> shifted(w.begin() + 1, w.end());
+    shifted[0] = "tcp-check";
+    KeywordContext sub{shifted, ctx.where, ctx.diag, ctx.section_cap, ctx.proxy, nullptr};
+    auto expect = parseExpect(sub, 1, {"string", "rstring", "binary"});
+    if (!expect) return;
+    if (expect->match() == Expect::BINARY &&
+        (expect->pattern().size() % 2 != 0 ||
+         expect->pattern().find_first_not_of("0123456789abcdefABCDEF") != std::string::npos)) {
+      ctx.error("'tcp-check expect binary' expects hexadecimal digits, not '" +
+                expect->pattern() + "'");
+      return;
+    }
+    *rule.mutable_expect() = *expect;
+  } else {
+    ctx.error("unknown 'tcp-check' action '" + verb + "'" + didYouMean(verb, kVerbs));
+    return;
+  }
+  *ownRules(ctx).add_tcp_check() = rule;
+}
+
+constexpr std::array kCheckKeywords{
+    KeywordSpec{"http-check", kBe, httpCheckKeyword},
+    KeywordSpec{"tcp-check", kBe, tcpCheckKeyword},
+};
+
+constexpr std::array kCheckOptions{
+    OptionSpec{"httpchk", kBe, optionHttpchk},
+    OptionSpec{"tcp-check", kBe, optionTcpCheck},
+    OptionSpec{"log-health-checks", kBe, optionLogHealthChecks},
+    OptionSpec{"ssl-hello-chk", kBe, optionOtherCheck},
+    OptionSpec{"mysql-check", kBe, optionOtherCheck},
+    OptionSpec{"pgsql-check", kBe, optionOtherCheck},
+    OptionSpec{"redis-check", kBe, optionOtherCheck},
+    OptionSpec{"smtpchk", kBe, optionOtherCheck},
+    OptionSpec{"ldap-check", kBe, optionOtherCheck},
+    OptionSpec{"spop-check", kBe, optionOtherCheck},
+};
+
+}  // namespace
+
+std::span<const KeywordSpec> checkKeywords() { return kCheckKeywords; }
+std::span<const OptionSpec> checkOptions() { return kCheckOptions; }
+
+}  // namespace lb::config::detail

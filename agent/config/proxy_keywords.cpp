@@ -1,0 +1,480 @@
+// Keywords of the proxy sections (defaults, frontend, backend, listen) and of `global`, except
+// the server and health-check ones.
+#include <array>
+
+#include "agent/config/address.h"
+#include "agent/config/keyword_context.h"
+#include "agent/config/suggest.h"
+
+namespace lb::config::detail {
+
+std::string KeywordContext::keywordIn(std::string_view keyword) const {
+  std::string out = "'" + std::string(keyword) + "'";
+  if (proxy != nullptr) out += " in " + proxy->describe();
+  return out;
+}
+
+bool KeywordContext::expectArgs(size_t count, std::string_view usage) const {
+  if (words.size() == count + 1) return true;
+  error("'" + words[0] + "' expects " +
+        (count == 0 ? std::string("no argument")
+                    : std::to_string(count) + (count == 1 ? " argument" : " arguments")) +
+        ": " + std::string(usage));
+  return false;
+}
+
+std::optional<google::protobuf::Duration> KeywordContext::time(std::string_view keyword,
+                                                               std::string_view text) const {
+  std::string problem;
+  auto parsed = parseTime(text, &problem);
+  if (!parsed) {
+    error("'" + std::string(keyword) + "': " + problem);
+    return std::nullopt;
+  }
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(parsed->value).count();
+  if (parsed->unitless && ms > 0 && ms < 100) {
+    warning("'" + std::string(keyword) + " " + std::string(text) + "' is " + std::to_string(ms) +
+            " ms, since a time without a unit is in milliseconds; write '" + std::string(text) +
+            "s' for " + std::to_string(ms) + (ms == 1 ? " second" : " seconds"));
+  }
+  return toProto(parsed->value);
+}
+
+std::optional<uint32_t> KeywordContext::number(std::string_view keyword, std::string_view text,
+                                               uint32_t min, uint32_t max) const {
+  auto value = parseUint(text, max);
+  if (!value || *value < min) {
+    error("'" + std::string(keyword) + "' expects a whole number from " + std::to_string(min) +
+          " to " + std::to_string(max) + ", not '" + std::string(text) + "'");
+    return std::nullopt;
+  }
+  return value;
+}
+
+namespace {
+
+using lb::v1::Balance;
+
+void modeKeyword(KeywordContext& ctx) {
+  if (!ctx.expectArgs(1, "mode tcp")) return;
+  lb::v1::Mode mode;
+  if (ctx.words[1] == "tcp") {
+    mode = lb::v1::MODE_TCP;
+  } else if (ctx.words[1] == "http") {
+    mode = lb::v1::MODE_HTTP;  // rejected by the validator only where a proxy ends up in it
+  } else {
+    ctx.error("unknown mode '" + ctx.words[1] + "'; lb supports 'mode tcp'" +
+              didYouMean(ctx.words[1], {"tcp", "http"}));
+    return;
+  }
+  if (ctx.proxy->has_frontend) {
+    ctx.proxy->frontend.set_mode(mode);
+    ctx.markFrontend("mode");
+  }
+  if (ctx.proxy->has_backend) {
+    ctx.proxy->backend.set_mode(mode);
+    ctx.markBackend("mode");
+  }
+}
+
+// bind ADDR[,ADDR...] [options...]
+void bindKeyword(KeywordContext& ctx) {
+  if (ctx.words.size() < 2) {
+    ctx.error("'bind' needs an address, e.g. 'bind *:80'");
+    return;
+  }
+  lb::v1::Bind options;
+  for (size_t i = 2; i < ctx.words.size(); ++i) {
+    const std::string& word = ctx.words[i];
+    auto value = [&]() -> const std::string* {
+      if (i + 1 >= ctx.words.size()) {
+        ctx.error("bind option '" + word + "' needs a value");
+        return nullptr;
+      }
+      return &ctx.words[++i];
+    };
+    if (word == "v4v6") {
+      options.set_v4v6(true);
+    } else if (word == "v6only") {
+      options.set_v6only(true);
+    } else if (word == "accept-proxy") {
+      options.set_accept_proxy(true);
+    } else if (word == "interface") {
+      if (auto v = value()) options.set_interface(*v);
+    } else if (word == "name") {
+      if (auto v = value()) options.set_name(*v);
+    } else if (word == "backlog") {
+      if (auto v = value()) {
+        if (auto n = ctx.number("backlog", *v, 1, 1 << 20)) options.set_backlog(*n);
+      }
+    } else if (word == "maxconn") {
+      if (auto v = value()) {
+        if (auto n = ctx.number("maxconn", *v, 1, UINT32_MAX)) options.set_maxconn(*n);
+      }
+    } else if (word == "ssl" || word == "crt" || word == "alpn" || word == "ca-file" ||
+               word == "verify") {
+      ctx.error("bind option '" + word + "' is not supported: lb does not terminate TLS " +
+                "(it relays TCP; put TLS on the servers)");
+      if (word != "ssl" && i + 1 < ctx.words.size()) ++i;
+    } else {
+      ctx.error("unknown bind option '" + word + "'" +
+                didYouMean(word, {"v4v6", "v6only", "accept-proxy", "interface", "name",
+                                  "backlog", "maxconn"}));
+    }
+  }
+  if (options.v4v6() && options.v6only()) ctx.error("'v4v6' and 'v6only' contradict each other");
+
+  // An address list: "bind :80,:443" or "bind 10.0.0.1:80,10.0.0.2:80".
+  std::string_view list = ctx.words[1];
+  while (true) {
+    auto comma = list.find(',');
+    std::string_view one = list.substr(0, comma);
+    std::string problem;
+    if (auto parsed = parseHostPort(one, true, &problem)) {
+      lb::v1::Bind* bind = ctx.proxy->frontend.add_binds();
+      *bind = options;
+      bind->set_address(parsed->host);
+      bind->set_port(*parsed->port);
+      ctx.markFrontend("binds[" + std::to_string(ctx.proxy->frontend.binds_size() - 1) + "]");
+    } else {
+      ctx.error("bind: " + problem);
+    }
+    if (comma == std::string_view::npos) break;
+    list = list.substr(comma + 1);
+  }
+}
+
+void defaultBackendKeyword(KeywordContext& ctx) {
+  if (!ctx.expectArgs(1, "default_backend BACKEND")) return;
+  ctx.proxy->frontend.set_default_backend(ctx.words[1]);
+  ctx.markFrontend("default_backend");
+}
+
+void maxconnKeyword(KeywordContext& ctx) {
+  if (!ctx.expectArgs(1, "maxconn NUMBER")) return;
+  if (auto n = ctx.number("maxconn", ctx.words[1], 0, UINT32_MAX)) {
+    ctx.proxy->frontend.set_maxconn(*n);
+    ctx.markFrontend("maxconn");
+  }
+}
+
+void timeoutKeyword(KeywordContext& ctx) {
+  static const std::vector<std::string> kNames{"connect", "client",     "server", "tunnel",
+                                               "client-fin", "server-fin", "queue", "check"};
+  if (ctx.words.size() < 2) {
+    ctx.error("'timeout' needs a name and a time, e.g. 'timeout connect 5s'");
+    return;
+  }
+  const std::string& name = ctx.words[1];
+  if (name == "http-request" || name == "http-keep-alive" || name == "tarpit") {
+    ctx.warning("'timeout " + name + "' is ignored: it applies to HTTP mode only");
+    return;
+  }
+  if (std::find(kNames.begin(), kNames.end(), name) == kNames.end()) {
+    ctx.error("unknown timeout '" + name + "'" + didYouMean(name, kNames));
+    return;
+  }
+  if (ctx.words.size() != 3) {
+    ctx.error("'timeout " + name + "' expects one time, e.g. 'timeout " + name + " 30s'");
+    return;
+  }
+  auto value = ctx.time("timeout " + name, ctx.words[2]);
+  if (!value) return;
+  bool frontend_side = name == "client" || name == "client-fin";
+  bool usable = frontend_side ? ctx.proxy->has_frontend : ctx.proxy->has_backend;
+  if (!usable) {
+    ctx.warning("'timeout " + name + "' ignored because " + ctx.proxy->describe() + " has no " +
+                (frontend_side ? "frontend" : "backend") + " capability");
+    return;
+  }
+  lb::v1::Timeouts* t = frontend_side ? ctx.proxy->frontend.mutable_timeouts()
+                                      : ctx.proxy->backend.mutable_timeouts();
+  std::string field = name;
+  std::replace(field.begin(), field.end(), '-', '_');
+  const auto* descriptor = t->GetDescriptor()->FindFieldByName(field);
+  t->GetReflection()->MutableMessage(t, descriptor)->CopyFrom(*value);
+  if (frontend_side) {
+    ctx.markFrontend("timeouts." + field);
+  } else {
+    ctx.markBackend("timeouts." + field);
+  }
+}
+
+void balanceKeyword(KeywordContext& ctx) {
+  static const std::vector<std::string> kAlgorithms{"roundrobin", "static-rr", "leastconn",
+                                                    "first",      "source",    "random"};
+  if (ctx.words.size() < 2) {
+    ctx.error("'balance' needs an algorithm: roundrobin, static-rr, leastconn, first, source " +
+              std::string("or random"));
+    return;
+  }
+  std::string algorithm = ctx.words[1];
+  std::optional<uint32_t> draws;
+  if (algorithm.rfind("random(", 0) == 0 && algorithm.back() == ')') {
+    draws = ctx.number("balance random(N)", algorithm.substr(7, algorithm.size() - 8), 1, 100);
+    if (!draws) return;
+    algorithm = "random";
+  }
+  Balance balance;
+  if (algorithm == "roundrobin") {
+    balance.set_algorithm(Balance::ROUNDROBIN);
+  } else if (algorithm == "static-rr") {
+    balance.set_algorithm(Balance::STATIC_RR);
+  } else if (algorithm == "leastconn") {
+    balance.set_algorithm(Balance::LEASTCONN);
+  } else if (algorithm == "first") {
+    balance.set_algorithm(Balance::FIRST);
+  } else if (algorithm == "source") {
+    balance.set_algorithm(Balance::SOURCE);
+  } else if (algorithm == "random") {
+    balance.set_algorithm(Balance::RANDOM);
+    if (draws) balance.set_random_draws(*draws);
+  } else if (algorithm == "uri" || algorithm == "url_param" || algorithm == "hdr" ||
+             algorithm.rfind("hdr(", 0) == 0 || algorithm == "rdp-cookie" ||
+             algorithm.rfind("rdp-cookie(", 0) == 0 || algorithm == "hash") {
+    ctx.error("'balance " + algorithm + "' needs HTTP or payload inspection, which lb does not " +
+              "do; use roundrobin, static-rr, leastconn, first, source or random");
+    return;
+  } else {
+    ctx.error("unknown balance algorithm '" + algorithm + "'" +
+              didYouMean(algorithm, kAlgorithms));
+    return;
+  }
+  if (ctx.words.size() > 2) {
+    ctx.error("'balance " + algorithm + "' takes no further argument, found '" + ctx.words[2] +
+              "'");
+    return;
+  }
+  *ctx.proxy->backend.mutable_balance() = balance;
+  ctx.markBackend("balance");
+}
+
+void retriesKeyword(KeywordContext& ctx) {
+  if (!ctx.expectArgs(1, "retries NUMBER")) return;
+  if (auto n = ctx.number("retries", ctx.words[1], 0, 100)) {
+    ctx.proxy->backend.set_retries(*n);
+    ctx.markBackend("retries");
+  }
+}
+
+void logKeyword(KeywordContext& ctx) {
+  if (ctx.words.size() == 2 && ctx.words[1] == "global") {
+    if (ctx.proxy->has_frontend) ctx.proxy->frontend.mutable_log()->set_global(true);
+    return;
+  }
+  ctx.warning("'log " + (ctx.words.size() > 1 ? ctx.words[1] : std::string()) +
+              "' is ignored: lb does not send syslog yet; it logs to stderr or to --log-file " +
+              "(write 'log global' to log connections there)");
+}
+
+void noLogKeyword(KeywordContext& ctx) {
+  if (ctx.words.size() == 2 && ctx.words[1] == "log") {
+    ctx.proxy->frontend.mutable_log()->set_global(false);
+    return;
+  }
+  ctx.error("'no' must be followed by 'option' or 'log'");
+}
+
+void disabledKeyword(KeywordContext& ctx) {
+  if (!ctx.expectArgs(0, "disabled")) return;
+  if (ctx.proxy->has_frontend) ctx.proxy->frontend.set_disabled(true);
+  if (ctx.proxy->has_backend) ctx.proxy->backend.set_disabled(true);
+}
+
+void enabledKeyword(KeywordContext& ctx) {
+  if (!ctx.expectArgs(0, "enabled")) return;
+  if (ctx.proxy->has_frontend) ctx.proxy->frontend.set_disabled(false);
+  if (ctx.proxy->has_backend) ctx.proxy->backend.set_disabled(false);
+}
+
+void descriptionKeyword(KeywordContext& ctx) {
+  std::string text;
+  for (size_t i = 1; i < ctx.words.size(); ++i) text += (i > 1 ? " " : "") + ctx.words[i];
+  if (ctx.proxy->has_frontend) ctx.proxy->frontend.set_description(text);
+  if (ctx.proxy->has_backend) ctx.proxy->backend.set_description(text);
+}
+
+void unsupportedRouting(KeywordContext& ctx) {
+  ctx.error("'" + ctx.words[0] + "' is not supported yet: lb routes each frontend to its " +
+            "default_backend");
+}
+
+// ---- global ----
+
+void globalMaxconn(KeywordContext& ctx) {
+  if (!ctx.expectArgs(1, "maxconn NUMBER")) return;
+  if (auto n = ctx.number("maxconn", ctx.words[1], 1, UINT32_MAX)) ctx.global->set_maxconn(*n);
+}
+
+void globalNbthread(KeywordContext& ctx) {
+  if (!ctx.expectArgs(1, "nbthread NUMBER")) return;
+  if (auto n = ctx.number("nbthread", ctx.words[1], 1, 1024)) ctx.global->set_nbthread(*n);
+}
+
+void globalBufsize(KeywordContext& ctx) {
+  if (!ctx.expectArgs(1, "tune.bufsize BYTES")) return;
+  if (auto n = ctx.number("tune.bufsize", ctx.words[1], 1024, 1 << 24)) {
+    ctx.global->set_bufsize(*n);
+  }
+}
+
+void globalHardStopAfter(KeywordContext& ctx) {
+  if (!ctx.expectArgs(1, "hard-stop-after TIME")) return;
+  if (auto t = ctx.time("hard-stop-after", ctx.words[1])) {
+    *ctx.global->mutable_hard_stop_after() = *t;
+  }
+}
+
+void globalSpreadChecks(KeywordContext& ctx) {
+  if (!ctx.expectArgs(1, "spread-checks PERCENT")) return;
+  if (auto n = ctx.number("spread-checks", ctx.words[1], 0, 50)) ctx.global->set_spread_checks(*n);
+}
+
+void globalLog(KeywordContext& ctx) {
+  ctx.warning("'log' target ignored: lb does not send syslog yet; it logs to stderr or to " +
+              std::string("--log-file"));
+}
+
+void globalNbproc(KeywordContext& ctx) {
+  ctx.error("'nbproc' was removed in HAProxy 2.5 and lb has no processes to spread; use " +
+            std::string("'nbthread' (or --threads)"));
+}
+
+// ---- options ----
+
+void optionTcplog(KeywordContext& ctx, bool negate) {
+  ctx.proxy->frontend.mutable_log()->set_tcplog(!negate);
+}
+
+void optionHttplog(KeywordContext& ctx, bool negate) {
+  ctx.proxy->frontend.mutable_log()->set_tcplog(!negate);
+  if (negate) {
+    ctx.proxy->httplog_at.reset();
+  } else {
+    ctx.proxy->httplog_at = ctx.where;
+  }
+}
+
+void optionDontlognull(KeywordContext& ctx, bool negate) {
+  ctx.proxy->frontend.mutable_log()->set_dontlognull(!negate);
+}
+
+void optionRedispatch(KeywordContext& ctx, bool negate) {
+  ctx.proxy->backend.set_redispatch(!negate);
+}
+
+void optionAllbackups(KeywordContext& ctx, bool negate) {
+  ctx.proxy->backend.set_allbackups(!negate);
+}
+
+constexpr unsigned kFe = kCapDefaults | kCapFrontend;
+constexpr unsigned kBe = kCapDefaults | kCapBackend;
+
+constexpr std::array kProxyKeywords{
+    KeywordSpec{"mode", kCapProxy, modeKeyword},
+    KeywordSpec{"bind", kCapFrontend, bindKeyword},
+    KeywordSpec{"default_backend", kFe, defaultBackendKeyword},
+    KeywordSpec{"maxconn", kFe, maxconnKeyword},
+    KeywordSpec{"timeout", kCapProxy, timeoutKeyword},
+    KeywordSpec{"balance", kBe, balanceKeyword},
+    KeywordSpec{"retries", kBe, retriesKeyword},
+    KeywordSpec{"log", kCapProxy, logKeyword},
+    KeywordSpec{"no", kCapProxy, noLogKeyword},
+    KeywordSpec{"disabled", kCapProxy, disabledKeyword},
+    KeywordSpec{"enabled", kCapProxy, enabledKeyword},
+    KeywordSpec{"description", kCapProxy, descriptionKeyword},
+    KeywordSpec{"server", kCapBackend, parseServer},
+    KeywordSpec{"default-server", kBe, parseDefaultServer},
+    KeywordSpec{"use_backend", kCapFrontend, unsupportedRouting},
+    KeywordSpec{"tcp-request", kCapProxy, unsupportedRouting},
+    KeywordSpec{"acl", kCapProxy, unsupportedRouting},
+};
+
+constexpr std::array kGlobalKeywords{
+    KeywordSpec{"maxconn", kCapGlobal, globalMaxconn},
+    KeywordSpec{"nbthread", kCapGlobal, globalNbthread},
+    KeywordSpec{"tune.bufsize", kCapGlobal, globalBufsize},
+    KeywordSpec{"hard-stop-after", kCapGlobal, globalHardStopAfter},
+    KeywordSpec{"spread-checks", kCapGlobal, globalSpreadChecks},
+    KeywordSpec{"log", kCapGlobal, globalLog},
+    KeywordSpec{"nbproc", kCapGlobal, globalNbproc},
+};
+
+constexpr std::array kProxyOptions{
+    OptionSpec{"tcplog", kFe, optionTcplog},
+    OptionSpec{"httplog", kFe, optionHttplog},
+    OptionSpec{"dontlognull", kFe, optionDontlognull},
+    OptionSpec{"redispatch", kBe, optionRedispatch},
+    OptionSpec{"allbackups", kBe, optionAllbackups},
+};
+
+constexpr std::string_view kNotForTcp = "lb is a TCP balancer and has no use for it";
+constexpr std::string_view kHttpOnly = "it applies to HTTP mode only";
+constexpr std::string_view kNoTls = "lb does not terminate TLS";
+
+constexpr std::array kIgnoredKeywords{
+    IgnoredSpec{"chroot", kCapGlobal, "lb does not chroot; run it under systemd's sandboxing"},
+    IgnoredSpec{"user", kCapGlobal, "lb does not change user; start it as the user it should run as"},
+    IgnoredSpec{"group", kCapGlobal, "lb does not change group; start it as the user it should run as"},
+    IgnoredSpec{"uid", kCapGlobal, "lb does not change user; start it as the user it should run as"},
+    IgnoredSpec{"gid", kCapGlobal, "lb does not change group; start it as the user it should run as"},
+    IgnoredSpec{"daemon", kCapGlobal, "lb runs in the foreground; let systemd supervise it"},
+    IgnoredSpec{"master-worker", kCapGlobal, "lb reloads in place (SIGHUP or gRPC apply)"},
+    IgnoredSpec{"pidfile", kCapGlobal, "lb runs in the foreground; let systemd track its pid"},
+    IgnoredSpec{"stats", kCapGlobal | kCapProxy, "lb's runtime API is gRPC and its stats are on /metrics"},
+    IgnoredSpec{"ca-base", kCapGlobal, kNoTls},
+    IgnoredSpec{"crt-base", kCapGlobal, kNoTls},
+    IgnoredSpec{"ssl-default-bind-ciphers", kCapGlobal, kNoTls},
+    IgnoredSpec{"ssl-default-bind-ciphersuites", kCapGlobal, kNoTls},
+    IgnoredSpec{"ssl-default-bind-options", kCapGlobal, kNoTls},
+    IgnoredSpec{"ssl-default-server-ciphers", kCapGlobal, kNoTls},
+    IgnoredSpec{"ssl-default-server-ciphersuites", kCapGlobal, kNoTls},
+    IgnoredSpec{"ssl-default-server-options", kCapGlobal, kNoTls},
+    IgnoredSpec{"ssl-dh-param-file", kCapGlobal, kNoTls},
+    IgnoredSpec{"tune.ssl.default-dh-param", kCapGlobal, kNoTls},
+    IgnoredSpec{"ulimit-n", kCapGlobal, "set the file limit in the service manager (LimitNOFILE=)"},
+    IgnoredSpec{"node", kCapGlobal, "the agent's name is set with --name"},
+    IgnoredSpec{"description", kCapGlobal, "the agent's name is set with --name"},
+    IgnoredSpec{"log-send-hostname", kCapGlobal, "lb does not send syslog yet"},
+    IgnoredSpec{"log-tag", kCapGlobal, "lb does not send syslog yet"},
+    IgnoredSpec{"quiet", kCapGlobal, "use --log-level"},
+    IgnoredSpec{"errorfile", kCapProxy, kHttpOnly},
+    IgnoredSpec{"errorloc", kCapProxy, kHttpOnly},
+    IgnoredSpec{"http-request", kCapProxy, kHttpOnly},
+    IgnoredSpec{"http-response", kCapProxy, kHttpOnly},
+    IgnoredSpec{"http-reuse", kCapProxy, kHttpOnly},
+    IgnoredSpec{"compression", kCapProxy, kHttpOnly},
+    IgnoredSpec{"cookie", kCapProxy, kHttpOnly},
+    IgnoredSpec{"capture", kCapProxy, kHttpOnly},
+    IgnoredSpec{"monitor-uri", kCapProxy, kHttpOnly},
+    IgnoredSpec{"unique-id-format", kCapProxy, kHttpOnly},
+    IgnoredSpec{"log-format", kCapProxy, "lb writes HAProxy's fixed tcplog format"},
+};
+
+constexpr std::array kIgnoredOptions{
+    IgnoredSpec{"http-server-close", kCapProxy, kHttpOnly},
+    IgnoredSpec{"httpclose", kCapProxy, kHttpOnly},
+    IgnoredSpec{"http-keep-alive", kCapProxy, kHttpOnly},
+    IgnoredSpec{"forwardfor", kCapProxy, kHttpOnly},
+    IgnoredSpec{"http-buffer-request", kCapProxy, kHttpOnly},
+    IgnoredSpec{"http-pretend-keepalive", kCapProxy, kHttpOnly},
+    IgnoredSpec{"http-use-htx", kCapProxy, kHttpOnly},
+    IgnoredSpec{"httpchk-no-cache", kCapProxy, kHttpOnly},
+    IgnoredSpec{"tcpka", kCapProxy, "TCP keep-alive is not configurable in lb yet"},
+    IgnoredSpec{"clitcpka", kCapProxy, "TCP keep-alive is not configurable in lb yet"},
+    IgnoredSpec{"srvtcpka", kCapProxy, "TCP keep-alive is not configurable in lb yet"},
+    IgnoredSpec{"splice-auto", kCapProxy, "lb chooses splicing by itself"},
+    IgnoredSpec{"splice-request", kCapProxy, "lb chooses splicing by itself"},
+    IgnoredSpec{"splice-response", kCapProxy, "lb chooses splicing by itself"},
+    IgnoredSpec{"log-separate-errors", kCapProxy, "lb has one log stream"},
+};
+
+}  // namespace
+
+std::span<const KeywordSpec> proxyKeywords() { return kProxyKeywords; }
+std::span<const KeywordSpec> globalKeywords() { return kGlobalKeywords; }
+std::span<const OptionSpec> proxyOptions() { return kProxyOptions; }
+std::span<const IgnoredSpec> ignoredKeywords() { return kIgnoredKeywords; }
+std::span<const IgnoredSpec> ignoredOptions() { return kIgnoredOptions; }
+
+}  // namespace lb::config::detail

@@ -1,0 +1,380 @@
+#include "agent/config/validator.h"
+
+#include <cctype>
+#include <map>
+#include <regex>
+#include <set>
+
+#include "agent/config/address.h"
+#include "agent/config/duration.h"
+#include "agent/config/suggest.h"
+
+namespace lb::config {
+
+namespace {
+
+using lb::v1::Backend;
+using lb::v1::Bind;
+using lb::v1::Expect;
+using lb::v1::Frontend;
+using lb::v1::HealthCheck;
+using lb::v1::Server;
+
+std::string at(std::string_view prefix, int index) {
+  return std::string(prefix) + "[" + std::to_string(index) + "]";
+}
+
+bool validName(const std::string& name) {
+  return !name.empty() && std::all_of(name.begin(), name.end(), [](char c) {
+           return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' ||
+                  c == '.' || c == ':';
+         });
+}
+
+class Validator {
+ public:
+  Validator(const lb::v1::Config& config, const ValidateOptions& options, Diagnostics& diag)
+      : config_(config), options_(options), diag_(diag) {}
+
+  void run() {
+    checkGlobal();
+    for (int i = 0; i < config_.backends_size(); ++i) {
+      backend_names_.push_back(config_.backends(i).name());
+    }
+    std::map<std::string, int> seen;
+    for (int i = 0; i < config_.frontends_size(); ++i) {
+      const Frontend& fe = config_.frontends(i);
+      std::string path = at("frontends", i);
+      checkName("frontend", fe.name(), path, seen);
+      checkFrontend(fe, path);
+    }
+    seen.clear();
+    for (int i = 0; i < config_.backends_size(); ++i) {
+      const Backend& be = config_.backends(i);
+      std::string path = at("backends", i);
+      checkName("backend", be.name(), path, seen);
+      checkBackend(be, path);
+    }
+    checkBindConflicts();
+  }
+
+ private:
+  void error(const std::string& path, std::string message) {
+    diag_.errorAt(path, std::move(message));
+  }
+  void warning(const std::string& path, std::string message) {
+    diag_.warningAt(path, std::move(message));
+  }
+
+  void checkName(std::string_view kind, const std::string& name, const std::string& path,
+                 std::map<std::string, int>& seen) {
+    if (!validName(name)) {
+      error(path + ".name", "invalid " + std::string(kind) + " name '" + name +
+                                "': use letters, digits, '-', '_', '.' and ':' only");
+      return;
+    }
+    auto [it, inserted] = seen.emplace(name, 0);
+    if (!inserted) {
+      error(path + ".name", "duplicate " + std::string(kind) + " name '" + name +
+                                "'; each " + std::string(kind) + " needs its own name");
+    }
+  }
+
+  void checkResolves(const std::string& host, const std::string& path, std::string_view what) {
+    if (host.empty()) {
+      error(path, std::string(what) + " has no address");
+      return;
+    }
+    if (options_.resolver == nullptr) return;
+    std::string problem;
+    if (!options_.resolver->resolves(host, &problem)) {
+      error(path, std::string(what) + ": cannot resolve '" + host + "' (" + problem +
+                      "); use an IP address or a name this host can resolve");
+    }
+  }
+
+  void checkGlobal() {
+    const auto& g = config_.global();
+    if (g.has_nbthread() && (g.nbthread() < 1 || g.nbthread() > 1024)) {
+      error("global.nbthread", "nbthread must be from 1 to 1024");
+    }
+    if (g.has_bufsize() && (g.bufsize() < 1024 || g.bufsize() > (1u << 24))) {
+      error("global.bufsize", "tune.bufsize must be from 1024 to 16777216 bytes");
+    }
+    if (g.has_spread_checks() && g.spread_checks() > 50) {
+      error("global.spread_checks", "spread-checks must be from 0 to 50 (percent)");
+    }
+    if (g.has_maxconn() && g.maxconn() == 0) error("global.maxconn", "global maxconn must be >= 1");
+  }
+
+  void checkMode(lb::v1::Mode mode, const std::string& path, const std::string& what) {
+    if (mode == lb::v1::MODE_HTTP) {
+      error(path + ".mode", what + " is in HTTP mode: HTTP mode is not supported yet; write " +
+                                "'mode tcp' in it (or in the defaults section it inherits from)");
+    }
+  }
+
+  void checkFrontend(const Frontend& fe, const std::string& path) {
+    std::string what = "frontend '" + fe.name() + "'";
+    checkMode(fe.mode(), path, what);
+    if (fe.binds_size() == 0 && !fe.disabled()) {
+      warning(path, what + " has no 'bind' line, so it accepts no connection");
+    }
+    for (int j = 0; j < fe.binds_size(); ++j) {
+      const Bind& bind = fe.binds(j);
+      std::string bpath = path + at(".binds", j);
+      if (bind.port() > 65535) error(bpath + ".port", "bind port must be from 0 to 65535");
+      checkResolves(bind.address(), bpath + ".address", what + " bind");
+      if (bind.v4v6() && bind.v6only()) {
+        error(bpath, "bind options 'v4v6' and 'v6only' contradict each other");
+      }
+      binds_.push_back({&bind, fe.name(), bpath});
+    }
+    if (fe.default_backend().empty()) {
+      if (!fe.disabled()) {
+        error(path + ".default_backend",
+              what + " has no default_backend; add 'default_backend NAME' naming one of its " +
+                  "backends");
+      }
+    } else if (std::find(backend_names_.begin(), backend_names_.end(), fe.default_backend()) ==
+               backend_names_.end()) {
+      error(path + ".default_backend", "default_backend '" + fe.default_backend() +
+                                           "' of " + what + " not found" +
+                                           didYouMean(fe.default_backend(), backend_names_));
+    }
+    if (!fe.timeouts().has_client() && !fe.disabled()) {
+      warning(path, "missing timeouts for " + what + ": set 'timeout client' (HAProxy warns " +
+                        "the same way; without it, idle clients are kept forever)");
+    }
+  }
+
+  void checkBackend(const Backend& be, const std::string& path) {
+    std::string what = "backend '" + be.name() + "'";
+    checkMode(be.mode(), path, what);
+    if (be.retries() > 100) error(path + ".retries", "retries must be from 0 to 100");
+    if (be.balance().has_random_draws() &&
+        (be.balance().random_draws() < 1 || be.balance().random_draws() > 100)) {
+      error(path + ".balance.random_draws", "balance random(N): N must be from 1 to 100");
+    }
+    if (be.servers_size() == 0 && !be.disabled()) {
+      warning(path, what + " has no server; connections sent to it will be closed");
+    } else if (!be.timeouts().has_connect() || !be.timeouts().has_server()) {
+      warning(path, "missing timeouts for " + what + ": set 'timeout connect' and 'timeout " +
+                        "server' (HAProxy warns the same way)");
+    }
+    if (be.timeouts().has_check() && fromProto(be.timeouts().check()).count() <= 0) {
+      error(path + ".timeouts.check", "timeout check must be greater than 0");
+    }
+    checkHealthCheck(be, path);
+    std::map<std::string, int> names;
+    for (int j = 0; j < be.servers_size(); ++j) {
+      checkServer(be, be.servers(j), path + at(".servers", j), names);
+    }
+  }
+
+  void checkRegex(const std::string& pattern, const std::string& path) {
+    try {
+      std::regex re(pattern);  // ECMAScript: the closest to HAProxy's PCRE
+    } catch (const std::regex_error& e) {
+      error(path + ".pattern", "invalid regular expression '" + pattern + "': " + e.what());
+    }
+  }
+
+  void checkStatusList(const std::string& pattern, const std::string& path) {
+    // "200", "200-299", "200,302,400-404"
+    static const std::regex kList("^[1-5][0-9][0-9](-[1-5][0-9][0-9])?(,[1-5][0-9][0-9](-[1-5]"
+                                  "[0-9][0-9])?)*$");
+    if (!std::regex_match(pattern, kList)) {
+      error(path + ".pattern", "'" + pattern + "' is not an HTTP status list; write codes and " +
+                                   "ranges like '200' or '200-299,302'");
+    }
+  }
+
+  void checkExpect(const Expect& expect, const std::string& path, bool http) {
+    switch (expect.match()) {
+      case Expect::STATUS:
+        if (!http) error(path + ".match", "'status' applies to http-check only");
+        checkStatusList(expect.pattern(), path);
+        break;
+      case Expect::RSTATUS:
+      case Expect::RSTRING:
+        if (!http && expect.match() == Expect::RSTATUS) {
+          error(path + ".match", "'rstatus' applies to http-check only");
+        }
+        checkRegex(expect.pattern(), path);
+        break;
+      case Expect::STRING:
+        if (expect.pattern().empty()) error(path + ".pattern", "empty expect string");
+        break;
+      case Expect::BINARY:
+        if (http) error(path + ".match", "'binary' applies to tcp-check only");
+        if (expect.pattern().empty() || expect.pattern().size() % 2 != 0 ||
+            expect.pattern().find_first_not_of("0123456789abcdefABCDEF") != std::string::npos) {
+          error(path + ".pattern", "'binary' expects an even number of hexadecimal digits");
+        }
+        break;
+      default:
+        error(path + ".match", "expect rule has no match type (status, rstatus, string, " +
+                                   std::string("rstring or binary)"));
+    }
+  }
+
+  void checkHealthCheck(const Backend& be, const std::string& path) {
+    const HealthCheck& check = be.health_check();
+    std::string cpath = path + ".health_check";
+    const auto& http = check.http();
+    if (check.type() == HealthCheck::HTTP) {
+      static const std::regex kToken("^[A-Za-z]+$");
+      if (!std::regex_match(http.method(), kToken)) {
+        error(cpath + ".http.method", "invalid HTTP method '" + http.method() + "'");
+      }
+      if (http.uri().empty() || (http.uri()[0] != '/' && http.uri() != "*") ||
+          http.uri().find_first_of(" \r\n") != std::string::npos) {
+        error(cpath + ".http.uri", "check URI '" + http.uri() + "' must start with '/'");
+      }
+      if (http.version() != "HTTP/1.0" && http.version() != "HTTP/1.1") {
+        error(cpath + ".http.version", "check HTTP version must be HTTP/1.0 or HTTP/1.1, not '" +
+                                           http.version() + "'");
+      }
+      for (int k = 0; k < http.headers_size(); ++k) {
+        const auto& header = http.headers(k);
+        if (header.name().empty() ||
+            header.name().find_first_of(" :\r\n") != std::string::npos ||
+            header.value().find_first_of("\r\n") != std::string::npos) {
+          error(cpath + at(".http.headers", k), "invalid check header '" + header.name() + "'");
+        }
+      }
+    } else if (http.expect_size() > 0 || http.headers_size() > 0 || !http.body().empty()) {
+      warning(cpath, "http-check rules of backend '" + be.name() + "' have no effect without " +
+                         "'option httpchk'");
+    }
+    for (int k = 0; k < http.expect_size(); ++k) {
+      checkExpect(http.expect(k), cpath + at(".http.expect", k), true);
+    }
+    if (check.type() != HealthCheck::TCP_CHECK && check.tcp_check_size() > 0) {
+      warning(cpath, "tcp-check rules of backend '" + be.name() + "' have no effect without " +
+                         "'option tcp-check'");
+    }
+    for (int k = 0; k < check.tcp_check_size(); ++k) {
+      const auto& rule = check.tcp_check(k);
+      std::string rpath = cpath + at(".tcp_check", k);
+      switch (rule.rule_case()) {
+        case lb::v1::TcpCheckRule::kExpect:
+          checkExpect(rule.expect(), rpath + ".expect", false);
+          break;
+        case lb::v1::TcpCheckRule::kConnect:
+          if (rule.connect().has_port() &&
+              (rule.connect().port() < 1 || rule.connect().port() > 65535)) {
+            error(rpath + ".connect.port", "tcp-check connect port must be from 1 to 65535");
+          }
+          break;
+        case lb::v1::TcpCheckRule::kSendBinary:
+          if (rule.send_binary().size() % 2 != 0 ||
+              rule.send_binary().find_first_not_of("0123456789abcdefABCDEF") !=
+                  std::string::npos) {
+            error(rpath + ".send_binary", "send-binary expects an even number of hex digits");
+          }
+          break;
+        case lb::v1::TcpCheckRule::RULE_NOT_SET:
+          error(rpath, "empty tcp-check rule");
+          break;
+        default:
+          break;
+      }
+    }
+  }
+
+  void checkPositiveTime(const google::protobuf::Duration& d, bool present,
+                         const std::string& path, std::string_view keyword,
+                         const std::string& who) {
+    if (present && fromProto(d).count() <= 0) {
+      error(path, std::string(keyword) + " of " + who + " must be greater than 0");
+    }
+  }
+
+  void checkServer(const Backend& be, const Server& s, const std::string& path,
+                   std::map<std::string, int>& names) {
+    std::string who = "server " + be.name() + "/" + s.name();
+    checkName("server", s.name(), path, names);
+    checkResolves(s.address(), path + ".address", who);
+    if (s.port() > 65535) error(path + ".port", who + ": port must be from 0 to 65535");
+    if (s.weight() > 256) {
+      error(path + ".weight", who + ": weight " + std::to_string(s.weight()) +
+                                  " is out of range; use 0 to 256");
+    }
+    if (s.rise() < 1) error(path + ".rise", who + ": rise must be at least 1");
+    if (s.fall() < 1) error(path + ".fall", who + ": fall must be at least 1");
+    if (s.has_check_port() && (s.check_port() < 1 || s.check_port() > 65535)) {
+      error(path + ".check_port", who + ": check port must be from 1 to 65535");
+    }
+    if (!s.check_addr().empty()) checkResolves(s.check_addr(), path + ".check_addr", who);
+    checkPositiveTime(s.inter(), s.has_inter(), path + ".inter", "inter", who);
+    checkPositiveTime(s.fastinter(), s.has_fastinter(), path + ".fastinter", "fastinter", who);
+    checkPositiveTime(s.downinter(), s.has_downinter(), path + ".downinter", "downinter", who);
+    if (s.observe() != Server::OBSERVE_NONE && !s.check()) {
+      error(path + ".observe", who + ": 'observe' needs 'check' on the same server (passive " +
+                                   "errors feed the active check's state)");
+    }
+    if (s.observe() == Server::LAYER7) {
+      error(path + ".observe", who + ": 'observe layer7' needs HTTP mode; use 'observe layer4'");
+    }
+    if (s.error_limit() < 1) error(path + ".error_limit", who + ": error-limit must be >= 1");
+    if (s.has_maxqueue() && (!s.has_maxconn() || s.maxconn() == 0)) {
+      warning(path + ".maxqueue", who + ": 'maxqueue' has no effect without 'maxconn'");
+    }
+    if (s.port() == 0 && s.check() && !s.has_check_port() &&
+        be.health_check().type() != HealthCheck::TCP_CHECK) {
+      error(path + ".port", who + " has no port, so its health check has none either; add " +
+                                "a port to the address or 'port N' for the check");
+    }
+  }
+
+  struct BindRef {
+    const Bind* bind;
+    std::string frontend;
+    std::string path;
+  };
+
+  static bool overlaps(const Bind& a, const Bind& b) {
+    if (a.port() == 0 || b.port() == 0 || a.port() != b.port()) return false;
+    if (a.address() == b.address()) return true;
+    auto wildcard_v4 = [](const Bind& x) { return x.address() == "0.0.0.0"; };
+    auto wildcard_v6 = [](const Bind& x) { return x.address() == "::"; };
+    auto v6 = [](const Bind& x) { return isIpv6Literal(x.address()); };
+    if (wildcard_v4(a) && !v6(b)) return true;
+    if (wildcard_v4(b) && !v6(a)) return true;
+    if (wildcard_v6(a) && (v6(b) || !a.v6only())) return true;
+    if (wildcard_v6(b) && (v6(a) || !b.v6only())) return true;
+    return false;
+  }
+
+  void checkBindConflicts() {
+    for (size_t i = 0; i < binds_.size(); ++i) {
+      for (size_t j = 0; j < i; ++j) {
+        if (!overlaps(*binds_[i].bind, *binds_[j].bind)) continue;
+        const Bind& b = *binds_[i].bind;
+        error(binds_[i].path, "bind " + formatHostPort(b.address(), b.port()) + " of frontend '" +
+                                  binds_[i].frontend + "' overlaps bind " +
+                                  formatHostPort(binds_[j].bind->address(),
+                                                 binds_[j].bind->port()) +
+                                  " of frontend '" + binds_[j].frontend +
+                                  "'; each address:port can be bound once");
+        break;
+      }
+    }
+  }
+
+  const lb::v1::Config& config_;
+  const ValidateOptions& options_;
+  Diagnostics& diag_;
+  std::vector<std::string> backend_names_;
+  std::vector<BindRef> binds_;
+};
+
+}  // namespace
+
+void validate(const lb::v1::Config& config, const ValidateOptions& options, Diagnostics& diag) {
+  Validator(config, options, diag).run();
+}
+
+}  // namespace lb::config

@@ -1,0 +1,19 @@
+#pragma once
+
+#include "agent/config/diagnostics.h"
+#include "agent/config/resolver.h"
+#include "lb/v1/config.pb.h"
+
+namespace lb::config {
+
+struct ValidateOptions {
+  // Checks that host names resolve; null skips the lookups.
+  Resolver* resolver = nullptr;
+};
+
+// Checks every cross-reference and range of a normalized Config and adds each problem to
+// `diag` with its field path ("backends[0].servers[2].weight"); nothing stops at the first
+// error. Warnings cover what is valid but likely wrong (missing timeouts, an unused rule).
+void validate(const lb::v1::Config& config, const ValidateOptions& options, Diagnostics& diag);
+
+}  // namespace lb::config
