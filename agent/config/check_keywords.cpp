@@ -30,11 +30,14 @@ HealthCheck& ownRules(KeywordContext& ctx) {
 }
 
 void optionHttpchk(KeywordContext& ctx, bool negate) {
-  HealthCheck& check = *ctx.proxy->backend.mutable_health_check();
   if (negate) {
+    HealthCheck& check = *ctx.proxy->backend.mutable_health_check();
     if (check.type() == HealthCheck::HTTP) check.set_type(HealthCheck::TYPE_UNSPECIFIED);
     return;
   }
+  // The section's own check: it replaces the rules from defaults (HAProxy resets them here),
+  // and the headers it sets are not dropped by the section's first http-check rule.
+  HealthCheck& check = ownRules(ctx);
   check.set_type(HealthCheck::HTTP);
   auto* http = check.mutable_http();
   // option httpchk [<uri>] | [<method> <uri> [<version>]]
@@ -106,18 +109,17 @@ std::optional<Expect> parseExpect(const KeywordContext& ctx, size_t at,
   }
   const std::string& match = w[at];
   if (std::find(allowed.begin(), allowed.end(), match) == allowed.end()) {
-    static const std::vector<std::string> kOptions{"min-recv",    "comment",      "ok-status",
+    static const std::vector<std::string> kOptions{"min-recv",     "comment",     "ok-status",
                                                    "error-status", "tout-status", "on-success",
-                                                   "on-error",    "status-code"};
+                                                   "on-error",     "status-code"};
     if (std::find(kOptions.begin(), kOptions.end(), match) != kOptions.end()) {
       ctx.error("'" + w[0] + " expect " + match + "' is not supported yet");
     } else {
-      ctx.error("unknown match '" + match + "' in '" + w[0] + " expect'; expected one of " +
-                [&] {
-                  std::string list;
-                  for (const auto& a : allowed) list += (list.empty() ? "" : ", ") + a;
-                  return list;
-                }() + didYouMean(match, allowed));
+      ctx.error("unknown match '" + match + "' in '" + w[0] + " expect'; expected one of " + [&] {
+        std::string list;
+        for (const auto& a : allowed) list += (list.empty() ? "" : ", ") + a;
+        return list;
+      }() + didYouMean(match, allowed));
     }
     return std::nullopt;
   }
@@ -126,9 +128,11 @@ std::optional<Expect> parseExpect(const KeywordContext& ctx, size_t at,
               "has spaces): " + usage);
     return std::nullopt;
   }
-  static const std::map<std::string, Expect::Match> kMatches{
-      {"status", Expect::STATUS},   {"rstatus", Expect::RSTATUS}, {"string", Expect::STRING},
-      {"rstring", Expect::RSTRING}, {"binary", Expect::BINARY}};
+  static const std::map<std::string, Expect::Match> kMatches{{"status", Expect::STATUS},
+                                                             {"rstatus", Expect::RSTATUS},
+                                                             {"string", Expect::STRING},
+                                                             {"rstring", Expect::RSTRING},
+                                                             {"binary", Expect::BINARY}};
   expect.set_match(kMatches.at(match));
   expect.set_pattern(w[at + 1]);
   return expect;
@@ -136,8 +140,8 @@ std::optional<Expect> parseExpect(const KeywordContext& ctx, size_t at,
 
 void httpCheckKeyword(KeywordContext& ctx) {
   const auto& w = ctx.words;
-  static const std::vector<std::string> kVerbs{"send", "expect", "comment", "disable-on-404",
-                                               "send-state", "connect"};
+  static const std::vector<std::string> kVerbs{"send",           "expect",     "comment",
+                                               "disable-on-404", "send-state", "connect"};
   if (w.size() < 2) {
     ctx.error("'http-check' needs an action: send, expect or comment");
     return;
@@ -148,7 +152,9 @@ void httpCheckKeyword(KeywordContext& ctx) {
     KeywordContext sub{shifted, ctx.where, ctx.diag, ctx.section_cap, ctx.proxy, nullptr};
     shifted[0] = "http-check";
     if (auto expect = parseExpect(sub, 1, {"status", "rstatus", "string", "rstring"})) {
-      *ownRules(ctx).mutable_http()->add_expect() = *expect;
+      auto* http = ownRules(ctx).mutable_http();
+      *http->add_expect() = *expect;
+      ctx.markBackend("health_check.http.expect[" + std::to_string(http->expect_size() - 1) + "]");
     }
   } else if (verb == "send") {
     auto* http = ownRules(ctx).mutable_http();
@@ -160,21 +166,27 @@ void httpCheckKeyword(KeywordContext& ctx) {
                   (count == 1 ? " value" : " values"));
         return false;
       };
+      // A missing value ends the line: what follows would be misread as parameters.
       if (key == "meth") {
-        if (need(1)) http->set_method(w[++i]);
+        if (!need(1)) return;
+        http->set_method(w[++i]);
       } else if (key == "uri") {
-        if (need(1)) http->set_uri(w[++i]);
+        if (!need(1)) return;
+        http->set_uri(w[++i]);
       } else if (key == "ver") {
-        if (need(1)) http->set_version(w[++i]);
+        if (!need(1)) return;
+        http->set_version(w[++i]);
       } else if (key == "hdr") {
-        if (need(2)) {
-          auto* header = http->add_headers();
-          header->set_name(w[i + 1]);
-          header->set_value(w[i + 2]);
-          i += 2;
-        }
+        if (!need(2)) return;
+        auto* header = http->add_headers();
+        header->set_name(w[i + 1]);
+        header->set_value(w[i + 2]);
+        i += 2;
+        ctx.markBackend("health_check.http.headers[" + std::to_string(http->headers_size() - 1) +
+                        "]");
       } else if (key == "body") {
-        if (need(1)) http->set_body(w[++i]);
+        if (!need(1)) return;
+        http->set_body(w[++i]);
       } else {
         ctx.error("unknown 'http-check send' parameter '" + key + "'" +
                   didYouMean(key, {"meth", "uri", "ver", "hdr", "body"}));
@@ -230,8 +242,8 @@ void tcpCheckKeyword(KeywordContext& ctx) {
       rule.set_comment(w[2]);
     } else {
       const std::string& hex = w[2];
-      if (hex.size() % 2 != 0 || hex.find_first_not_of("0123456789abcdefABCDEF") !=
-                                     std::string::npos) {
+      if (hex.size() % 2 != 0 ||
+          hex.find_first_not_of("0123456789abcdefABCDEF") != std::string::npos) {
         ctx.error("'tcp-check send-binary' expects an even number of hexadecimal digits, not '" +
                   hex + "'");
         return;
@@ -247,8 +259,8 @@ void tcpCheckKeyword(KeywordContext& ctx) {
     if (expect->match() == Expect::BINARY &&
         (expect->pattern().size() % 2 != 0 ||
          expect->pattern().find_first_not_of("0123456789abcdefABCDEF") != std::string::npos)) {
-      ctx.error("'tcp-check expect binary' expects hexadecimal digits, not '" +
-                expect->pattern() + "'");
+      ctx.error("'tcp-check expect binary' expects hexadecimal digits, not '" + expect->pattern() +
+                "'");
       return;
     }
     *rule.mutable_expect() = *expect;
@@ -256,7 +268,9 @@ void tcpCheckKeyword(KeywordContext& ctx) {
     ctx.error("unknown 'tcp-check' action '" + verb + "'" + didYouMean(verb, kVerbs));
     return;
   }
-  *ownRules(ctx).add_tcp_check() = rule;
+  HealthCheck& check = ownRules(ctx);
+  *check.add_tcp_check() = rule;
+  ctx.markBackend("health_check.tcp_check[" + std::to_string(check.tcp_check_size() - 1) + "]");
 }
 
 constexpr std::array kCheckKeywords{
@@ -279,7 +293,11 @@ constexpr std::array kCheckOptions{
 
 }  // namespace
 
-std::span<const KeywordSpec> checkKeywords() { return kCheckKeywords; }
-std::span<const OptionSpec> checkOptions() { return kCheckOptions; }
+std::span<const KeywordSpec> checkKeywords() {
+  return kCheckKeywords;
+}
+std::span<const OptionSpec> checkOptions() {
+  return kCheckOptions;
+}
 
 }  // namespace lb::config::detail

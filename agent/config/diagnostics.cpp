@@ -18,7 +18,9 @@ std::string Diagnostic::toString() const {
   return out;
 }
 
-void SourceMap::set(const std::string& path, Location where) { map_[path] = std::move(where); }
+void SourceMap::set(const std::string& path, Location where) {
+  map_[path] = std::move(where);
+}
 
 std::optional<Location> SourceMap::find(std::string_view path) const {
   std::string key(path);
@@ -65,7 +67,9 @@ void Diagnostics::warningAt(std::string path, std::string message) {
   items_.push_back({Severity::kWarning, std::nullopt, std::move(path), std::move(message)});
 }
 
-bool Diagnostics::hasErrors() const { return errorCount() > 0; }
+bool Diagnostics::hasErrors() const {
+  return errorCount() > 0;
+}
 
 int Diagnostics::errorCount() const {
   return static_cast<int>(std::count_if(items_.begin(), items_.end(), [](const Diagnostic& d) {
@@ -73,7 +77,9 @@ int Diagnostics::errorCount() const {
   }));
 }
 
-int Diagnostics::warningCount() const { return static_cast<int>(items_.size()) - errorCount(); }
+int Diagnostics::warningCount() const {
+  return static_cast<int>(items_.size()) - errorCount();
+}
 
 void Diagnostics::locate(const SourceMap& sources) {
   for (auto& item : items_) {

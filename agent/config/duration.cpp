@@ -38,14 +38,16 @@ std::optional<ParsedTime> parseTime(std::string_view text, std::string* error) {
     return std::nullopt;
   }
   std::string_view suffix = text.substr(digits);
-  if (suffix.empty()) return ParsedTime{microseconds(number * 1000), true};
+  // No unit means milliseconds, with the same 49-day limit as "ms".
+  bool unitless = suffix.empty();
+  if (unitless) suffix = "ms";
   for (const auto& unit : kUnits) {
     if (suffix == unit.suffix) {
       if (number > kMaxMicros / unit.micros) {
         *error = "time '" + std::string(text) + "' is too large (at most 49 days)";
         return std::nullopt;
       }
-      return ParsedTime{microseconds(number * unit.micros), false};
+      return ParsedTime{microseconds(number * unit.micros), unitless};
     }
   }
   *error = "unknown time unit '" + std::string(suffix) + "' in '" + std::string(text) +

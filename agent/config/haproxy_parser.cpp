@@ -15,14 +15,14 @@ using detail::ProxyDraft;
 namespace {
 
 // Sections HAProxy has that a TCP balancer does not use: skipped with one warning each.
-constexpr std::string_view kIgnoredSections[] = {"userlist", "peers",      "resolvers", "mailers",
-                                                 "program",  "http-errors", "ring",     "cache"};
+constexpr std::string_view kIgnoredSections[] = {"userlist", "peers",       "resolvers", "mailers",
+                                                 "program",  "http-errors", "ring",      "cache"};
 
 bool validName(std::string_view name) {
   return !name.empty() && std::all_of(name.begin(), name.end(), [](char c) {
-           return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' ||
-                  c == '.' || c == ':';
-         });
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.' ||
+           c == ':';
+  });
 }
 
 std::vector<std::string> keywordNames(unsigned cap) {
@@ -55,11 +55,16 @@ std::vector<std::string> optionNames(unsigned cap) {
 
 std::string sectionWord(unsigned cap) {
   switch (cap) {
-    case detail::kCapGlobal: return "global";
-    case detail::kCapDefaults: return "defaults";
-    case detail::kCapFrontend: return "frontend";
-    case detail::kCapBackend: return "backend";
-    default: return "listen";
+    case detail::kCapGlobal:
+      return "global";
+    case detail::kCapDefaults:
+      return "defaults";
+    case detail::kCapFrontend:
+      return "frontend";
+    case detail::kCapBackend:
+      return "backend";
+    default:
+      return "listen";
   }
 }
 
@@ -72,6 +77,8 @@ HaproxyParser::HaproxyParser(lb::v1::Config& out, SourceMap& sources, Diagnostic
 HaproxyParser::~HaproxyParser() = default;
 
 void HaproxyParser::parse(std::string_view text, const std::string& file) {
+  // As in HAProxy, each file starts outside any section; only the defaults carry over.
+  finish();
   int number = 0;
   size_t pos = 0;
   while (pos <= text.size()) {
@@ -139,7 +146,8 @@ bool HaproxyParser::openSection(const std::vector<std::string>& words, const Loc
     closeSection();
     section_ = Section::kGlobal;
     section_cap_ = detail::kCapGlobal;
-    if (words.size() > 1) diag_.warning(where, "'global' takes no name; '" + words[1] + "' ignored");
+    if (words.size() > 1)
+      diag_.warning(where, "'global' takes no name; '" + words[1] + "' ignored");
     return true;
   }
   if (keyword != "defaults" && keyword != "frontend" && keyword != "backend" &&
@@ -155,7 +163,9 @@ bool HaproxyParser::openSection(const std::vector<std::string>& words, const Loc
   // NAME [from DEFAULTS]; defaults may be anonymous.
   size_t i = 1;
   if (i < words.size() && words[i] != "from") draft->name = words[i++];
-  const ProxyDraft* base = last_defaults_.get();
+  // A proxy starts from the last defaults section; a defaults section starts afresh (HAProxy
+  // resets the defaults at each `defaults` line) unless it names one with `from`.
+  const ProxyDraft* base = keyword == "defaults" ? nullptr : last_defaults_.get();
   if (i < words.size() && words[i] == "from") {
     if (i + 1 >= words.size()) {
       diag_.error(where, "'from' needs the name of a defaults section");
@@ -171,7 +181,9 @@ bool HaproxyParser::openSection(const std::vector<std::string>& words, const Loc
   if (keyword != "defaults" && draft->name.empty()) {
     diag_.error(where, "'" + keyword + "' needs a name, e.g. '" + keyword + " web'");
     draft->name = "<unnamed>";
-  } else if (!draft->name.empty() && !validName(draft->name)) {
+  } else if (keyword == "defaults" && !draft->name.empty() && !validName(draft->name)) {
+    // Only for defaults: the validator checks the names of frontends and backends, with the
+    // same message, and one mistake should be reported once.
     diag_.error(where, "invalid " + keyword + " name '" + draft->name +
                            "': use letters, digits, '-', '_', '.' and ':' only");
   }
@@ -226,9 +238,8 @@ void HaproxyParser::closeSection() {
   }
   if (draft->has_frontend) {
     if (draft->httplog_at && draft->frontend.mode() != lb::v1::MODE_HTTP) {
-      diag_.warning(*draft->httplog_at,
-                    "'option httplog' needs HTTP mode; " + draft->describe() +
-                        " falls back to 'option tcplog', as HAProxy does");
+      diag_.warning(*draft->httplog_at, "'option httplog' needs HTTP mode; " + draft->describe() +
+                                            " falls back to 'option tcplog', as HAProxy does");
     }
     record("frontend", "frontends[" + std::to_string(out_.frontends_size()) + "]");
     *out_.add_frontends() = std::move(draft->frontend);
@@ -240,8 +251,9 @@ void HaproxyParser::closeSection() {
 }
 
 void HaproxyParser::dispatch(const std::vector<std::string>& words, const Location& where) {
-  KeywordContext ctx{words, where, diag_, section_cap_, current_.get(),
-                     section_ == Section::kGlobal ? out_.mutable_global() : nullptr};
+  KeywordContext ctx{
+      words,        where,          diag_,
+      section_cap_, current_.get(), section_ == Section::kGlobal ? out_.mutable_global() : nullptr};
   const std::string& keyword = words[0];
 
   // `option X` / `no option X`
@@ -263,8 +275,7 @@ void HaproxyParser::dispatch(const std::vector<std::string>& words, const Locati
       for (const auto& spec : specs) {
         if (spec.name != name) continue;
         if (!(spec.caps & section_cap_)) {
-          ctx.warning("'option " + name + "' ignored because " + current_->describe() +
-                      " has no " +
+          ctx.warning("'option " + name + "' ignored because " + current_->describe() + " has no " +
                       ((spec.caps & detail::kCapFrontend) ? "frontend" : "backend") +
                       " capability");
         } else {

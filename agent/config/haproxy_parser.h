@@ -29,7 +29,8 @@ class HaproxyParser {
   ~HaproxyParser();
 
   void parse(std::string_view text, const std::string& file);
-  // Closes the last open section. Call once, after the last file.
+  // Closes the last open section. Call after the last file (parse() also closes the previous
+  // file's last section, since a section ends with its file).
   void finish();
 
  private:

@@ -15,7 +15,8 @@ namespace lb::config {
 
 namespace {
 bool endsWith(const std::string& s, std::string_view suffix) {
-  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+  return s.size() >= suffix.size() &&
+         s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 }  // namespace
 
@@ -48,8 +49,7 @@ LoadResult load(const std::vector<Source>& sources, const LoadOptions& options) 
     } else {
       // A structured document ends any open HAProxy section before its own proxies.
       if (parser_used) parser.finish();
-      loadStructured(source.text, source.name, result.config, result.sources,
-                     result.diagnostics);
+      loadStructured(source.text, source.name, result.config, result.sources, result.diagnostics);
     }
   }
   parser.finish();

@@ -118,8 +118,8 @@ void bindKeyword(KeywordContext& ctx) {
       if (word != "ssl" && i + 1 < ctx.words.size()) ++i;
     } else {
       ctx.error("unknown bind option '" + word + "'" +
-                didYouMean(word, {"v4v6", "v6only", "accept-proxy", "interface", "name",
-                                  "backlog", "maxconn"}));
+                didYouMean(word, {"v4v6", "v6only", "accept-proxy", "interface", "name", "backlog",
+                                  "maxconn"}));
     }
   }
   if (options.v4v6() && options.v6only()) ctx.error("'v4v6' and 'v6only' contradict each other");
@@ -159,8 +159,8 @@ void maxconnKeyword(KeywordContext& ctx) {
 }
 
 void timeoutKeyword(KeywordContext& ctx) {
-  static const std::vector<std::string> kNames{"connect", "client",     "server", "tunnel",
-                                               "client-fin", "server-fin", "queue", "check"};
+  static const std::vector<std::string> kNames{"connect",    "client",     "server", "tunnel",
+                                               "client-fin", "server-fin", "queue",  "check"};
   if (ctx.words.size() < 2) {
     ctx.error("'timeout' needs a name and a time, e.g. 'timeout connect 5s'");
     return;
@@ -236,8 +236,7 @@ void balanceKeyword(KeywordContext& ctx) {
               "do; use roundrobin, static-rr, leastconn, first, source or random");
     return;
   } else {
-    ctx.error("unknown balance algorithm '" + algorithm + "'" +
-              didYouMean(algorithm, kAlgorithms));
+    ctx.error("unknown balance algorithm '" + algorithm + "'" + didYouMean(algorithm, kAlgorithms));
     return;
   }
   if (ctx.words.size() > 2) {
@@ -414,14 +413,19 @@ constexpr std::string_view kNoTls = "lb does not terminate TLS";
 
 constexpr std::array kIgnoredKeywords{
     IgnoredSpec{"chroot", kCapGlobal, "lb does not chroot; run it under systemd's sandboxing"},
-    IgnoredSpec{"user", kCapGlobal, "lb does not change user; start it as the user it should run as"},
-    IgnoredSpec{"group", kCapGlobal, "lb does not change group; start it as the user it should run as"},
-    IgnoredSpec{"uid", kCapGlobal, "lb does not change user; start it as the user it should run as"},
-    IgnoredSpec{"gid", kCapGlobal, "lb does not change group; start it as the user it should run as"},
+    IgnoredSpec{"user", kCapGlobal,
+                "lb does not change user; start it as the user it should run as"},
+    IgnoredSpec{"group", kCapGlobal,
+                "lb does not change group; start it as the user it should run as"},
+    IgnoredSpec{"uid", kCapGlobal,
+                "lb does not change user; start it as the user it should run as"},
+    IgnoredSpec{"gid", kCapGlobal,
+                "lb does not change group; start it as the user it should run as"},
     IgnoredSpec{"daemon", kCapGlobal, "lb runs in the foreground; let systemd supervise it"},
     IgnoredSpec{"master-worker", kCapGlobal, "lb reloads in place (SIGHUP or gRPC apply)"},
     IgnoredSpec{"pidfile", kCapGlobal, "lb runs in the foreground; let systemd track its pid"},
-    IgnoredSpec{"stats", kCapGlobal | kCapProxy, "lb's runtime API is gRPC and its stats are on /metrics"},
+    IgnoredSpec{"stats", kCapGlobal | kCapProxy,
+                "lb's runtime API is gRPC and its stats are on /metrics"},
     IgnoredSpec{"ca-base", kCapGlobal, kNoTls},
     IgnoredSpec{"crt-base", kCapGlobal, kNoTls},
     IgnoredSpec{"ssl-default-bind-ciphers", kCapGlobal, kNoTls},
@@ -471,10 +475,20 @@ constexpr std::array kIgnoredOptions{
 
 }  // namespace
 
-std::span<const KeywordSpec> proxyKeywords() { return kProxyKeywords; }
-std::span<const KeywordSpec> globalKeywords() { return kGlobalKeywords; }
-std::span<const OptionSpec> proxyOptions() { return kProxyOptions; }
-std::span<const IgnoredSpec> ignoredKeywords() { return kIgnoredKeywords; }
-std::span<const IgnoredSpec> ignoredOptions() { return kIgnoredOptions; }
+std::span<const KeywordSpec> proxyKeywords() {
+  return kProxyKeywords;
+}
+std::span<const KeywordSpec> globalKeywords() {
+  return kGlobalKeywords;
+}
+std::span<const OptionSpec> proxyOptions() {
+  return kProxyOptions;
+}
+std::span<const IgnoredSpec> ignoredKeywords() {
+  return kIgnoredKeywords;
+}
+std::span<const IgnoredSpec> ignoredOptions() {
+  return kIgnoredOptions;
+}
 
 }  // namespace lb::config::detail

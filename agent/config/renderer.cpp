@@ -17,7 +17,9 @@ using lb::v1::Frontend;
 using lb::v1::HealthCheck;
 using lb::v1::Server;
 
-std::string time(const google::protobuf::Duration& d) { return formatTime(fromProto(d)); }
+std::string time(const google::protobuf::Duration& d) {
+  return formatTime(fromProto(d));
+}
 
 std::string hostPort(const std::string& host, uint32_t port) {
   if (host == "0.0.0.0") return "*:" + std::to_string(port);
@@ -136,10 +138,17 @@ void renderServer(std::ostream& out, const Server& s) {
     out << " error-limit " << s.error_limit();
   }
   switch (s.on_error()) {
-    case Server::FASTINTER: out << " on-error fastinter"; break;
-    case Server::SUDDEN_DEATH: out << " on-error sudden-death"; break;
-    case Server::MARK_DOWN: out << " on-error mark-down"; break;
-    default: break;
+    case Server::FASTINTER:
+      out << " on-error fastinter";
+      break;
+    case Server::SUDDEN_DEATH:
+      out << " on-error sudden-death";
+      break;
+    case Server::MARK_DOWN:
+      out << " on-error mark-down";
+      break;
+    default:
+      break;
   }
   if (s.on_marked_down() == Server::SHUTDOWN_SESSIONS) out << " on-marked-down shutdown-sessions";
   if (s.has_slowstart()) out << " slowstart " << time(s.slowstart());
@@ -185,12 +194,24 @@ std::string quoteWord(const std::string& word) {
   std::string out = "\"";
   for (char c : word) {
     switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '$': out += "\\$"; break;
-      case '\r': out += "\\r"; break;
-      case '\n': out += "\\n"; break;
-      case '\t': out += "\\t"; break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '$':
+        out += "\\$";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
       default:
         if (static_cast<unsigned char>(c) < 0x20) {
           static const char* kHex = "0123456789abcdef";

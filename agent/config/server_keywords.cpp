@@ -33,13 +33,16 @@ const std::vector<ServerSetting>& settings() {
   using Ctx = const KeywordContext&;
   using Str = const std::string&;
   static const std::vector<ServerSetting> kSettings{
-      {"weight", 1, [](Ctx c, Str v, Server& s) {
+      {"weight", 1,
+       [](Ctx c, Str v, Server& s) {
          setNumber(c, "weight", v, [&](uint32_t n) { s.set_weight(n); });
        }},
-      {"maxconn", 1, [](Ctx c, Str v, Server& s) {
+      {"maxconn", 1,
+       [](Ctx c, Str v, Server& s) {
          setNumber(c, "maxconn", v, [&](uint32_t n) { s.set_maxconn(n); });
        }},
-      {"maxqueue", 1, [](Ctx c, Str v, Server& s) {
+      {"maxqueue", 1,
+       [](Ctx c, Str v, Server& s) {
          setNumber(c, "maxqueue", v, [&](uint32_t n) { s.set_maxqueue(n); });
        }},
       {"backup", 0, [](Ctx, Str, Server& s) { s.set_backup(true); }},
@@ -55,25 +58,30 @@ const std::vector<ServerSetting>& settings() {
        [](Ctx c, Str v, Server& s) { setTime(c, "downinter", v, s.mutable_downinter()); }},
       {"slowstart", 1,
        [](Ctx c, Str v, Server& s) { setTime(c, "slowstart", v, s.mutable_slowstart()); }},
-      {"rise", 1, [](Ctx c, Str v, Server& s) {
+      {"rise", 1,
+       [](Ctx c, Str v, Server& s) {
          setNumber(c, "rise", v, [&](uint32_t n) { s.set_rise(n); });
        }},
-      {"fall", 1, [](Ctx c, Str v, Server& s) {
+      {"fall", 1,
+       [](Ctx c, Str v, Server& s) {
          setNumber(c, "fall", v, [&](uint32_t n) { s.set_fall(n); });
        }},
-      {"port", 1, [](Ctx c, Str v, Server& s) {
+      {"port", 1,
+       [](Ctx c, Str v, Server& s) {
          if (auto n = c.number("port", v, 1, 65535)) s.set_check_port(*n);
        }},
-      {"addr", 1, [](Ctx c, Str v, Server& s) {
+      {"addr", 1,
+       [](Ctx c, Str v, Server& s) {
          std::string problem;
          if (auto parsed = parseHostPort(v, false, &problem); parsed && !parsed->port) {
            s.set_check_addr(parsed->host);
          } else {
-           c.error("'addr' expects an address without a port (use 'port' for the port), not '" +
-                   v + "'");
+           c.error("'addr' expects an address without a port (use 'port' for the port), not '" + v +
+                   "'");
          }
        }},
-      {"observe", 1, [](Ctx c, Str v, Server& s) {
+      {"observe", 1,
+       [](Ctx c, Str v, Server& s) {
          if (v == "layer4") {
            s.set_observe(Server::LAYER4);
          } else if (v == "layer7") {
@@ -83,10 +91,12 @@ const std::vector<ServerSetting>& settings() {
                    didYouMean(v, {"layer4", "layer7"}));
          }
        }},
-      {"error-limit", 1, [](Ctx c, Str v, Server& s) {
+      {"error-limit", 1,
+       [](Ctx c, Str v, Server& s) {
          setNumber(c, "error-limit", v, [&](uint32_t n) { s.set_error_limit(n); });
        }},
-      {"on-error", 1, [](Ctx c, Str v, Server& s) {
+      {"on-error", 1,
+       [](Ctx c, Str v, Server& s) {
          if (v == "fastinter") {
            s.set_on_error(Server::FASTINTER);
          } else if (v == "fail-check") {
@@ -101,7 +111,8 @@ const std::vector<ServerSetting>& settings() {
                    didYouMean(v, {"fastinter", "fail-check", "sudden-death", "mark-down"}));
          }
        }},
-      {"on-marked-down", 1, [](Ctx c, Str v, Server& s) {
+      {"on-marked-down", 1,
+       [](Ctx c, Str v, Server& s) {
          if (v == "shutdown-sessions") {
            s.set_on_marked_down(Server::SHUTDOWN_SESSIONS);
          } else {
@@ -111,22 +122,27 @@ const std::vector<ServerSetting>& settings() {
       {"send-proxy", 0, [](Ctx, Str, Server& s) { s.set_send_proxy(Server::V1); }},
       {"send-proxy-v2", 0, [](Ctx, Str, Server& s) { s.set_send_proxy(Server::V2); }},
       {"no-send-proxy", 0, [](Ctx, Str, Server& s) { s.set_send_proxy(Server::PROXY_NONE); }},
-      {"no-send-proxy-v2", 0,
-       [](Ctx, Str, Server& s) { s.set_send_proxy(Server::PROXY_NONE); }},
+      {"no-send-proxy-v2", 0, [](Ctx, Str, Server& s) { s.set_send_proxy(Server::PROXY_NONE); }},
       {"check-send-proxy", 0, [](Ctx, Str, Server& s) { s.set_check_send_proxy(true); }},
-      {"cookie", 1, [](Ctx c, Str, Server&) {
+      {"cookie", 1,
+       [](Ctx c, Str, Server&) {
          c.warning("server 'cookie' is ignored: it applies to HTTP mode only");
        }},
-      {"id", 1, [](Ctx c, Str, Server&) {
+      {"id", 1,
+       [](Ctx c, Str, Server&) {
          c.warning("server 'id' is ignored: lb identifies servers by backend and name");
        }},
-      {"resolvers", 1, [](Ctx c, Str, Server&) {
-         c.warning("server 'resolvers' is ignored: lb resolves host names when the config is "
-                   "applied");
+      {"resolvers", 1,
+       [](Ctx c, Str, Server&) {
+         c.warning(
+             "server 'resolvers' is ignored: lb resolves host names when the config is "
+             "applied");
        }},
-      {"init-addr", 1, [](Ctx c, Str, Server&) {
-         c.warning("server 'init-addr' is ignored: lb resolves host names when the config is "
-                   "applied");
+      {"init-addr", 1,
+       [](Ctx c, Str, Server&) {
+         c.warning(
+             "server 'init-addr' is ignored: lb resolves host names when the config is "
+             "applied");
        }},
   };
   return kSettings;
@@ -145,8 +161,7 @@ void applySettings(KeywordContext& ctx, size_t first, Server& server) {
         ctx.error("server option '" + word + "' is not supported: lb relays TCP and does not " +
                   "speak TLS to servers");
       } else {
-        ctx.error("unknown server option '" + word + "'" +
-                  didYouMean(word, serverSettingNames()));
+        ctx.error("unknown server option '" + word + "'" + didYouMean(word, serverSettingNames()));
       }
       continue;
     }
@@ -191,6 +206,8 @@ void parseServer(KeywordContext& ctx) {
   ctx.markBackend("servers[" + std::to_string(backend.servers_size() - 1) + "]");
 }
 
-void parseDefaultServer(KeywordContext& ctx) { applySettings(ctx, 1, ctx.proxy->default_server); }
+void parseDefaultServer(KeywordContext& ctx) {
+  applySettings(ctx, 1, ctx.proxy->default_server);
+}
 
 }  // namespace lb::config::detail

@@ -24,11 +24,21 @@ std::string jsonString(std::string_view text) {
   std::string out = "\"";
   for (char c : text) {
     switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
       default:
         if (static_cast<unsigned char>(c) < 0x20) {
           char buf[8];
@@ -46,9 +56,12 @@ std::string jsonString(std::string_view text) {
 // reads, and reporting problems with field paths and lines.
 class Converter {
  public:
-  Converter(const std::string& file, SourceMap& sources, Diagnostics& diag,
-            int frontend_offset, int backend_offset)
-      : file_(file), sources_(sources), diag_(diag), frontend_offset_(frontend_offset),
+  Converter(const std::string& file, SourceMap& sources, Diagnostics& diag, int frontend_offset,
+            int backend_offset)
+      : file_(file),
+        sources_(sources),
+        diag_(diag),
+        frontend_offset_(frontend_offset),
         backend_offset_(backend_offset) {}
 
   bool message(const YAML::Node& node, const Descriptor* type, const std::string& path,
@@ -71,8 +84,8 @@ class Converter {
       if (field == nullptr) {
         std::vector<std::string> names;
         for (int i = 0; i < type->field_count(); ++i) names.push_back(type->field(i)->name());
-        error(it->first, fpath, "unknown field '" + key + "' in " + type->name() +
-                                    didYouMean(key, names));
+        error(it->first, fpath,
+              "unknown field '" + key + "' in " + type->name() + didYouMean(key, names));
         ok = false;
         continue;
       }
@@ -80,8 +93,9 @@ class Converter {
       if (const auto* oneof = field->real_containing_oneof()) {
         auto [prev, inserted] = oneofs.emplace(oneof, field->name());
         if (!inserted) {
-          error(it->first, fpath, "'" + field->name() + "' and '" + prev->second +
-                                      "' cannot both be set; write one per list item");
+          error(it->first, fpath,
+                "'" + field->name() + "' and '" + prev->second +
+                    "' cannot both be set; write one per list item");
           ok = false;
           continue;
         }
@@ -103,7 +117,8 @@ class Converter {
 
  private:
   void error(const YAML::Node& node, const std::string& path, std::string message) {
-    diag_.error(Location{file_, node.Mark().line + 1}, path + ": " + std::move(message));
+    diag_.error(Location{file_, node.Mark().line + 1},
+                (path.empty() ? "" : path + ": ") + std::move(message));
   }
 
   void record(const YAML::Node& node, const std::string& path) {
@@ -177,10 +192,9 @@ class Converter {
         if (!scalar(node, path, &text)) return false;
         uint64_t value = 0;
         auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-        uint64_t max = field->cpp_type() == FieldDescriptor::CPPTYPE_UINT32 ? UINT32_MAX
-                                                                            : UINT64_MAX;
-        if (text.empty() || ec != std::errc() || ptr != text.data() + text.size() ||
-            value > max) {
+        uint64_t max =
+            field->cpp_type() == FieldDescriptor::CPPTYPE_UINT32 ? UINT32_MAX : UINT64_MAX;
+        if (text.empty() || ec != std::errc() || ptr != text.data() + text.size() || value > max) {
           error(node, path, "expected a whole number >= 0, not '" + text + "'");
           return false;
         }
@@ -259,8 +273,8 @@ class Converter {
       names.push_back(name);
       list += (list.empty() ? "" : ", ") + name;
     }
-    error(node, path, "unknown value '" + text + "'; expected one of " + list +
-                          didYouMean(upper, names));
+    error(node, path,
+          "unknown value '" + text + "'; expected one of " + list + didYouMean(upper, names));
     return false;
   }
 
@@ -297,8 +311,8 @@ bool loadStructured(std::string_view text, const std::string& file, lb::v1::Conf
   lb::v1::Config parsed;
   auto status = google::protobuf::util::JsonStringToMessage(json, &parsed);
   if (!status.ok()) {
-    diag.error(Location{file, 0}, "cannot map the document onto lb.v1.Config: " +
-                                      std::string(status.message()));
+    diag.error(Location{file, 0},
+               "cannot map the document onto lb.v1.Config: " + std::string(status.message()));
     return false;
   }
   if (parsed.has_global()) out.mutable_global()->MergeFrom(parsed.global());

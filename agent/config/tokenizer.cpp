@@ -22,7 +22,9 @@ int hexValue(char c) {
   return -1;
 }
 
-bool isVarChar(char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; }
+bool isVarChar(char c) {
+  return std::isalnum(static_cast<unsigned char>(c)) || c == '_';
+}
 
 }  // namespace
 
@@ -74,9 +76,15 @@ std::optional<std::vector<std::string>> tokenize(std::string_view line, const En
       char next = line[i + 1];
       i += 2;
       switch (next) {
-        case 'r': word += '\r'; break;
-        case 'n': word += '\n'; break;
-        case 't': word += '\t'; break;
+        case 'r':
+          word += '\r';
+          break;
+        case 'n':
+          word += '\n';
+          break;
+        case 't':
+          word += '\t';
+          break;
         case 'x': {
           int hi = i < line.size() ? hexValue(line[i]) : -1;
           int lo = i + 1 < line.size() ? hexValue(line[i + 1]) : -1;
@@ -88,7 +96,9 @@ std::optional<std::vector<std::string>> tokenize(std::string_view line, const En
           i += 2;
           break;
         }
-        default: word += next; break;
+        default:
+          word += next;
+          break;
       }
       continue;
     }

@@ -26,9 +26,9 @@ std::string at(std::string_view prefix, int index) {
 
 bool validName(const std::string& name) {
   return !name.empty() && std::all_of(name.begin(), name.end(), [](char c) {
-           return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' ||
-                  c == '.' || c == ':';
-         });
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.' ||
+           c == ':';
+  });
 }
 
 class Validator {
@@ -75,8 +75,8 @@ class Validator {
     }
     auto [it, inserted] = seen.emplace(name, 0);
     if (!inserted) {
-      error(path + ".name", "duplicate " + std::string(kind) + " name '" + name +
-                                "'; each " + std::string(kind) + " needs its own name");
+      error(path + ".name", "duplicate " + std::string(kind) + " name '" + name + "'; each " +
+                                std::string(kind) + " needs its own name");
     }
   }
 
@@ -138,8 +138,8 @@ class Validator {
       }
     } else if (std::find(backend_names_.begin(), backend_names_.end(), fe.default_backend()) ==
                backend_names_.end()) {
-      error(path + ".default_backend", "default_backend '" + fe.default_backend() +
-                                           "' of " + what + " not found" +
+      error(path + ".default_backend", "default_backend '" + fe.default_backend() + "' of " + what +
+                                           " not found" +
                                            didYouMean(fe.default_backend(), backend_names_));
     }
     if (!fe.timeouts().has_client() && !fe.disabled()) {
@@ -182,8 +182,9 @@ class Validator {
 
   void checkStatusList(const std::string& pattern, const std::string& path) {
     // "200", "200-299", "200,302,400-404"
-    static const std::regex kList("^[1-5][0-9][0-9](-[1-5][0-9][0-9])?(,[1-5][0-9][0-9](-[1-5]"
-                                  "[0-9][0-9])?)*$");
+    static const std::regex kList(
+        "^[1-5][0-9][0-9](-[1-5][0-9][0-9])?(,[1-5][0-9][0-9](-[1-5]"
+        "[0-9][0-9])?)*$");
     if (!std::regex_match(pattern, kList)) {
       error(path + ".pattern", "'" + pattern + "' is not an HTTP status list; write codes and " +
                                    "ranges like '200' or '200-299,302'");
@@ -233,13 +234,12 @@ class Validator {
         error(cpath + ".http.uri", "check URI '" + http.uri() + "' must start with '/'");
       }
       if (http.version() != "HTTP/1.0" && http.version() != "HTTP/1.1") {
-        error(cpath + ".http.version", "check HTTP version must be HTTP/1.0 or HTTP/1.1, not '" +
-                                           http.version() + "'");
+        error(cpath + ".http.version",
+              "check HTTP version must be HTTP/1.0 or HTTP/1.1, not '" + http.version() + "'");
       }
       for (int k = 0; k < http.headers_size(); ++k) {
         const auto& header = http.headers(k);
-        if (header.name().empty() ||
-            header.name().find_first_of(" :\r\n") != std::string::npos ||
+        if (header.name().empty() || header.name().find_first_of(" :\r\n") != std::string::npos ||
             header.value().find_first_of("\r\n") != std::string::npos) {
           error(cpath + at(".http.headers", k), "invalid check header '" + header.name() + "'");
         }
@@ -270,8 +270,7 @@ class Validator {
           break;
         case lb::v1::TcpCheckRule::kSendBinary:
           if (rule.send_binary().size() % 2 != 0 ||
-              rule.send_binary().find_first_not_of("0123456789abcdefABCDEF") !=
-                  std::string::npos) {
+              rule.send_binary().find_first_not_of("0123456789abcdefABCDEF") != std::string::npos) {
             error(rpath + ".send_binary", "send-binary expects an even number of hex digits");
           }
           break;
@@ -284,9 +283,8 @@ class Validator {
     }
   }
 
-  void checkPositiveTime(const google::protobuf::Duration& d, bool present,
-                         const std::string& path, std::string_view keyword,
-                         const std::string& who) {
+  void checkPositiveTime(const google::protobuf::Duration& d, bool present, const std::string& path,
+                         std::string_view keyword, const std::string& who) {
     if (present && fromProto(d).count() <= 0) {
       error(path, std::string(keyword) + " of " + who + " must be greater than 0");
     }
@@ -299,8 +297,8 @@ class Validator {
     checkResolves(s.address(), path + ".address", who);
     if (s.port() > 65535) error(path + ".port", who + ": port must be from 0 to 65535");
     if (s.weight() > 256) {
-      error(path + ".weight", who + ": weight " + std::to_string(s.weight()) +
-                                  " is out of range; use 0 to 256");
+      error(path + ".weight",
+            who + ": weight " + std::to_string(s.weight()) + " is out of range; use 0 to 256");
     }
     if (s.rise() < 1) error(path + ".rise", who + ": rise must be at least 1");
     if (s.fall() < 1) error(path + ".fall", who + ": fall must be at least 1");
@@ -353,12 +351,11 @@ class Validator {
       for (size_t j = 0; j < i; ++j) {
         if (!overlaps(*binds_[i].bind, *binds_[j].bind)) continue;
         const Bind& b = *binds_[i].bind;
-        error(binds_[i].path, "bind " + formatHostPort(b.address(), b.port()) + " of frontend '" +
-                                  binds_[i].frontend + "' overlaps bind " +
-                                  formatHostPort(binds_[j].bind->address(),
-                                                 binds_[j].bind->port()) +
-                                  " of frontend '" + binds_[j].frontend +
-                                  "'; each address:port can be bound once");
+        error(binds_[i].path,
+              "bind " + formatHostPort(b.address(), b.port()) + " of frontend '" +
+                  binds_[i].frontend + "' overlaps bind " +
+                  formatHostPort(binds_[j].bind->address(), binds_[j].bind->port()) +
+                  " of frontend '" + binds_[j].frontend + "'; each address:port can be bound once");
         break;
       }
     }
