@@ -1,0 +1,111 @@
+#include "agent/health/server_health.h"
+
+#include <algorithm>
+
+#include "agent/config/duration.h"
+
+namespace lb::health {
+
+using runtime::OpState;
+
+HealthSettings HealthSettings::fromServer(const lb::v1::Server& server) {
+  auto millis = [](const google::protobuf::Duration& d) {
+    return std::chrono::duration_cast<Millis>(config::fromProto(d));
+  };
+  HealthSettings s;
+  s.rise = std::max<uint32_t>(1, server.rise());
+  s.fall = std::max<uint32_t>(1, server.fall());
+  if (server.has_inter()) s.inter = std::max(Millis(1), millis(server.inter()));
+  if (server.has_fastinter()) s.fastinter = std::max(Millis(1), millis(server.fastinter()));
+  if (server.has_downinter()) s.downinter = std::max(Millis(1), millis(server.downinter()));
+  s.error_limit = std::max<uint32_t>(1, server.error_limit());
+  if (server.on_error() != lb::v1::Server::ON_ERROR_UNSPECIFIED) s.on_error = server.on_error();
+  return s;
+}
+
+ServerHealth::ServerHealth(HealthSettings settings) : settings_(settings), health_(settings.rise) {}
+
+void ServerHealth::reconfigure(HealthSettings settings) {
+  settings_ = settings;
+  if (state_ == OpState::kUp) {
+    health_ = std::clamp(health_, settings_.rise, top());
+  } else {
+    health_ = std::min(health_, settings_.rise - 1);
+  }
+}
+
+Transition ServerHealth::onCheck(const CheckResult& result) {
+  return result.passed ? succeed(result) : fail(result);
+}
+
+Transition ServerHealth::succeed(const CheckResult& result) {
+  Transition t{state_, state_, last_passed_.has_value() && !*last_passed_};
+  last_passed_ = true;
+  last_ = result;
+  if (state_ == OpState::kDown) {
+    ++health_;
+    if (health_ >= settings_.rise) {
+      state_ = OpState::kUp;
+      health_ = top();
+    }
+  } else if (health_ < top()) {
+    ++health_;
+  }
+  t.to = state_;
+  return t;
+}
+
+Transition ServerHealth::fail(const CheckResult& result) {
+  Transition t{state_, state_, last_passed_.has_value() && *last_passed_};
+  last_passed_ = false;
+  last_ = result;
+  if (state_ == OpState::kUp && health_ > settings_.rise) {
+    --health_;
+  } else {
+    state_ = OpState::kDown;
+    health_ = 0;
+  }
+  t.to = state_;
+  return t;
+}
+
+Transition ServerHealth::onErrorLimit(uint32_t errors, const std::string& last_error,
+                                      bool* check_sooner) {
+  *check_sooner = settings_.fastinter.has_value();
+  CheckResult simulated;
+  simulated.status = CheckStatus::kHana;
+  simulated.passed = false;
+  simulated.info =
+      "Detected " + std::to_string(errors) + " consecutive errors, last one was: " + last_error;
+  switch (settings_.on_error) {
+    case lb::v1::Server::FASTINTER:
+      return Transition{state_, state_, false};
+    case lb::v1::Server::SUDDEN_DEATH:
+      // A pre-fatal failure: one more failed check marks the server down.
+      if (state_ == OpState::kUp && health_ > settings_.rise) health_ = settings_.rise + 1;
+      return fail(simulated);
+    case lb::v1::Server::MARK_DOWN:
+      if (state_ == OpState::kUp) health_ = settings_.rise;
+      return fail(simulated);
+    case lb::v1::Server::FAIL_CHECK:
+    default:
+      return fail(simulated);
+  }
+}
+
+Millis ServerHealth::nextInterval() const {
+  if (state_ == OpState::kUp && health_ == top()) return settings_.inter;
+  if (state_ == OpState::kDown && health_ == 0)
+    return settings_.downinter.value_or(settings_.inter);
+  return settings_.fastinter.value_or(settings_.inter);
+}
+
+uint32_t slowstartWeight(uint32_t weight, Millis slowstart, Millis since_up) {
+  if (weight == 0 || slowstart.count() <= 0 || since_up >= slowstart) return weight;
+  if (since_up.count() <= 0) return 1;
+  uint64_t ramped = (static_cast<uint64_t>(weight) * since_up.count() + slowstart.count() - 1) /
+                    slowstart.count();
+  return static_cast<uint32_t>(std::clamp<uint64_t>(ramped, 1, weight));
+}
+
+}  // namespace lb::health

@@ -1,0 +1,106 @@
+#pragma once
+
+#include <boost/asio/ip/tcp.hpp>
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "agent/balance/balancer.h"
+#include "agent/runtime/server_state.h"
+#include "lb/v1/config.pb.h"
+
+namespace lb::runtime {
+
+using Millis = std::chrono::milliseconds;
+
+struct ServerRuntime {
+  std::string name;
+  lb::v1::Server config;
+  // Port 0: connect to the port the client connected to.
+  boost::asio::ip::tcp::endpoint endpoint;
+  uint32_t maxconn = 0;  // 0: unlimited
+  std::shared_ptr<ServerState> state;
+};
+
+// One backend of a snapshot: its servers, their balancer and its settings. The ServerSet view
+// reads the servers' live state, so the balancer sees health and admin changes at once.
+class BackendRuntime : public balance::ServerSet {
+ public:
+  std::string name;
+  std::vector<ServerRuntime> servers;
+  std::shared_ptr<BackendState> state;
+  std::unique_ptr<balance::Balancer> balancer;
+  std::optional<Millis> timeout_connect;
+  std::optional<Millis> timeout_server;
+  std::optional<Millis> timeout_server_fin;
+  std::optional<Millis> timeout_tunnel;
+  std::optional<Millis> timeout_queue;  // defaults to timeout connect, as in HAProxy
+  uint32_t retries = 3;
+  bool redispatch = false;
+  // Connections that may wait for a slot: the sum of the servers' maxqueue, 0 for unlimited.
+  uint32_t queue_limit = 0;
+
+  size_t size() const override { return servers.size(); }
+  bool usable(size_t i) const override;
+  uint32_t weight(size_t i) const override;
+  uint32_t active(size_t i) const override;
+  bool full(size_t i) const override;
+  bool backup(size_t i) const override { return servers[i].config.backup(); }
+  // Recomputes the balancer after a server's state or weight changed (control thread).
+  void refreshBalancer() { balancer->update(*this); }
+};
+
+struct BindRuntime {
+  boost::asio::ip::tcp::endpoint endpoint;
+  lb::v1::Bind config;
+  // Equal keys mean "the same listening socket": an apply keeps it open.
+  std::string key() const;
+};
+
+struct FrontendRuntime {
+  std::string name;
+  std::vector<BindRuntime> binds;
+  BackendRuntime* backend = nullptr;  // null when disabled
+  uint32_t maxconn = 0;               // 0: unlimited
+  std::optional<Millis> timeout_client;
+  std::optional<Millis> timeout_client_fin;
+  bool tcplog = false;
+  bool dontlognull = false;
+  std::shared_ptr<FrontendState> state;
+};
+
+// Receives passive-check reports from the data plane (the health checker implements it).
+class PassiveObserver {
+ public:
+  virtual ~PassiveObserver() = default;
+  // `state` reached its error-limit of consecutive connection errors. Any thread.
+  virtual void reportErrorLimit(std::shared_ptr<ServerState> state, uint32_t errors,
+                                std::string last_error) = 0;
+};
+
+// An immutable snapshot of everything the data plane needs, built from a validated Config.
+// Workers use the snapshot that was current when a connection arrived for that connection's
+// whole life; a new apply builds a new snapshot and swaps it in for new connections.
+struct Runtime {
+  uint64_t version = 0;
+  lb::v1::Config config;
+  std::vector<std::unique_ptr<BackendRuntime>> backends;
+  std::vector<FrontendRuntime> frontends;
+  uint32_t bufsize = 16384;
+  uint32_t maxconn = 0;  // global; 0: unlimited
+  std::optional<Millis> hard_stop_after;
+  // Where sessions report passive-check errors; null when nothing observes.
+  PassiveObserver* observer = nullptr;
+
+  const FrontendRuntime* findFrontend(const std::string& name) const;
+  BackendRuntime* findBackend(const std::string& name) const;
+};
+
+// Builds a snapshot of a normalized, validated Config, taking live state from `store` (same
+// identity, same state). Resolves host names; on failure returns null and sets *error.
+std::shared_ptr<Runtime> buildRuntime(const lb::v1::Config& config, uint64_t version,
+                                      StateStore& store, std::string* error);
+
+}  // namespace lb::runtime

@@ -1,0 +1,121 @@
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+namespace lb::runtime {
+
+// Operational state, decided by health checks.
+enum class OpState : uint8_t { kUp, kDown };
+// Administrative state, decided by an operator: READY takes traffic, DRAIN keeps running
+// sessions but takes no new ones, MAINT takes nothing and pauses checks.
+enum class AdminState : uint8_t { kReady, kDrain, kMaint };
+
+const char* toString(OpState state);
+const char* toString(AdminState state);
+
+// The live state of one server. It lives outside the immutable Runtime snapshot and is kept
+// across applies for as long as the server's identity (backend, name, address, port) stays, so
+// a reload loses neither health state nor counters.
+//
+// Threads: counters are atomics updated by every worker; states are written by the control
+// thread and read by workers.
+struct ServerState {
+  std::atomic<OpState> op{OpState::kUp};
+  std::atomic<AdminState> admin{AdminState::kReady};
+  // Weight in force (slowstart ramps it); set from the config on build.
+  std::atomic<uint32_t> weight{1};
+
+  std::atomic<uint32_t> active{0};  // connections established or being established
+  std::atomic<uint64_t> total{0};   // connections sent to this server
+  std::atomic<uint64_t> connect_errors{0};
+  std::atomic<uint64_t> retries{0};
+  std::atomic<uint64_t> redispatches{0};
+  std::atomic<uint64_t> bytes_in{0};   // client -> server
+  std::atomic<uint64_t> bytes_out{0};  // server -> client
+  // Consecutive failed connections from live traffic (passive checks, `observe layer4`).
+  std::atomic<uint32_t> consecutive_errors{0};
+  std::atomic<uint64_t> failed_checks{0};
+  std::atomic<uint64_t> down_transitions{0};
+};
+
+// A connection waiting for a server slot of its backend (maxconn reached everywhere).
+struct QueuedConnection {
+  // Called on the waiting session's own worker (the callback posts there) when a slot may have
+  // been freed. Returns false when the session is gone, so the next waiter is tried.
+  std::function<bool()> wake;
+};
+
+// Live state of a backend kept across applies: its wait queue and counters.
+class BackendState {
+ public:
+  std::atomic<uint32_t> active{0};
+  std::atomic<uint64_t> total{0};
+  std::atomic<uint64_t> no_server{0};  // connections closed because no server was usable
+
+  // Queue handling; `limit` 0 means unlimited. Returns false when the queue is full.
+  bool enqueue(std::shared_ptr<QueuedConnection> waiter, uint32_t limit);
+  void remove(const std::shared_ptr<QueuedConnection>& waiter);
+  // A server slot was released: wake the oldest waiter that is still there.
+  void slotReleased();
+  uint32_t queued() const { return queued_.load(std::memory_order_relaxed); }
+
+ private:
+  std::mutex mutex_;
+  std::deque<std::shared_ptr<QueuedConnection>> queue_;
+  std::atomic<uint32_t> queued_{0};
+};
+
+// A connection limit (global or frontend `maxconn`) that pauses accepting instead of refusing:
+// a listener that cannot acquire a slot parks itself, and a release wakes the parked ones.
+//
+// Threads: acquire/release from any worker; parking takes a mutex, but only at the limit.
+class ConnectionGate {
+ public:
+  // Takes a slot if fewer than `max` are taken (max 0: unlimited).
+  bool tryAcquire(uint32_t max);
+  void release();
+  uint32_t active() const { return active_.load(std::memory_order_relaxed); }
+  // Runs `resume` once, after the next release, or at once if a slot under `max` freed up
+  // meanwhile (the callback posts to its own worker).
+  void park(uint32_t max, std::function<void()> resume);
+
+ private:
+  std::atomic<uint32_t> active_{0};
+  std::atomic<bool> has_parked_{false};
+  std::mutex mutex_;
+  std::vector<std::function<void()>> parked_;
+};
+
+// Live state of a frontend kept across applies.
+struct FrontendState {
+  ConnectionGate gate;
+  std::atomic<uint64_t> total{0};
+};
+
+// Owns the live state objects and hands the same ones to every snapshot that keeps the
+// identity. Used by the control thread only (snapshot building).
+class StateStore {
+ public:
+  std::shared_ptr<ServerState> server(const std::string& backend, const std::string& name,
+                                      const std::string& address, uint32_t port);
+  std::shared_ptr<BackendState> backend(const std::string& name);
+  std::shared_ptr<FrontendState> frontend(const std::string& name);
+  // Drops state no longer referenced by any snapshot or session.
+  void collect();
+
+ private:
+  std::map<std::string, std::weak_ptr<ServerState>> servers_;
+  std::map<std::string, std::weak_ptr<BackendState>> backends_;
+  std::map<std::string, std::weak_ptr<FrontendState>> frontends_;
+};
+
+}  // namespace lb::runtime

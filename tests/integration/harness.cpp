@@ -1,0 +1,431 @@
+#include "tests/integration/harness.h"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <stdexcept>
+
+namespace lb::testing {
+
+namespace fs = std::filesystem;
+
+Process::Process(std::vector<std::string> argv) {
+  int fds[2];
+  if (::pipe2(fds, O_CLOEXEC) != 0) throw std::runtime_error("pipe failed");
+  std::vector<char*> args;
+  for (auto& a : argv) args.push_back(a.data());
+  args.push_back(nullptr);
+  pid_ = ::fork();
+  if (pid_ == 0) {
+    ::dup2(fds[1], STDOUT_FILENO);
+    ::dup2(fds[1], STDERR_FILENO);
+    ::execv(args[0], args.data());
+    std::_Exit(127);
+  }
+  ::close(fds[1]);
+  reader_ = std::thread([this, fd = fds[0]] { readLoop(fd); });
+}
+
+Process::~Process() {
+  if (running()) {
+    ::kill(pid_, SIGKILL);
+    wait(10s);
+  }
+  if (reader_.joinable()) reader_.join();
+}
+
+void Process::readLoop(int fd) {
+  char buffer[4096];
+  while (true) {
+    ssize_t n = ::read(fd, buffer, sizeof buffer);
+    if (n < 0 && errno == EINTR) continue;
+    std::lock_guard lock(mutex_);
+    if (n <= 0) {
+      eof_ = true;
+      changed_.notify_all();
+      break;
+    }
+    output_.append(buffer, static_cast<size_t>(n));
+    changed_.notify_all();
+  }
+  ::close(fd);
+}
+
+std::optional<std::smatch> Process::waitFor(const std::regex& pattern, Millis timeout,
+                                            size_t from) {
+  std::unique_lock lock(mutex_);
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  static thread_local std::string copy;
+  while (true) {
+    copy = output_.substr(std::min(from, output_.size()));
+    std::smatch match;
+    if (std::regex_search(copy, match, pattern)) return match;
+    if (eof_) return std::nullopt;
+    if (changed_.wait_until(lock, deadline) == std::cv_status::timeout) {
+      copy = output_.substr(std::min(from, output_.size()));
+      if (std::regex_search(copy, match, pattern)) return match;
+      return std::nullopt;
+    }
+  }
+}
+
+std::string Process::output() {
+  std::lock_guard lock(mutex_);
+  return output_;
+}
+
+size_t Process::outputSize() {
+  std::lock_guard lock(mutex_);
+  return output_.size();
+}
+
+void Process::signal(int sig) {
+  if (running()) ::kill(pid_, sig);
+}
+
+bool Process::running() {
+  if (exit_code_) return false;
+  int status = 0;
+  pid_t r = ::waitpid(pid_, &status, WNOHANG);
+  if (r == pid_) {
+    exit_code_ = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    return false;
+  }
+  return r == 0;
+}
+
+std::optional<int> Process::wait(Millis timeout) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (running()) {
+    if (std::chrono::steady_clock::now() >= deadline) return std::nullopt;
+    // waitpid has no timeout; poll the child's state at a short interval.
+    std::this_thread::sleep_for(5ms);
+  }
+  return exit_code_;
+}
+
+TempDir::TempDir() {
+  std::string pattern = (fs::temp_directory_path() / "lb_it_XXXXXX").string();
+  if (::mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
+  path_ = pattern;
+}
+
+TempDir::~TempDir() {
+  std::error_code ignored;
+  fs::remove_all(path_, ignored);
+}
+
+std::string TempDir::write(const std::string& name, const std::string& text) const {
+  std::string file = path_ + "/" + name;
+  std::ofstream(file) << text;
+  return file;
+}
+
+Backend::Backend(const std::string& name, const std::string& mode, const std::string& address)
+    : name_(name), host_(address) {
+  std::string listen =
+      address.find(':') != std::string::npos ? "[" + address + "]:0" : address + ":0";
+  process_ = std::make_unique<Process>(std::vector<std::string>{
+      LB_DEMO_BACKEND_PATH, "--name", name, "--listen", listen, "--mode", mode});
+  auto match = process_->waitFor(std::regex("listening on .*:([0-9]+)\n"));
+  if (!match) throw std::runtime_error("backend " + name + " did not start: " + process_->output());
+  port_ = static_cast<uint16_t>(std::stoi((*match)[1]));
+}
+
+std::string Backend::address() const {
+  if (host_.find(':') != std::string::npos) return "[" + host_ + "]:" + std::to_string(port_);
+  return host_ + ":" + std::to_string(port_);
+}
+
+void Backend::kill() {
+  process_->signal(SIGKILL);
+  process_->wait();
+}
+
+Agent::Agent(const std::string& config_text, std::vector<std::string> extra_args) {
+  config_path_ = dir_.write("lb.cfg", config_text);
+  std::vector<std::string> argv{LB_AGENT_PATH, "-f", config_path_};
+  if (std::find(extra_args.begin(), extra_args.end(), "--threads") == extra_args.end()) {
+    argv.insert(argv.end(), {"--threads", "2"});
+  }
+  argv.insert(argv.end(), extra_args.begin(), extra_args.end());
+  process_ = std::make_unique<Process>(argv);
+  if (!process_->waitFor(std::regex("configuration version 1 applied"))) {
+    throw std::runtime_error("lb-agent did not start:\n" + process_->output());
+  }
+  std::string out = process_->output();
+  std::regex listening("frontend '([^']+)' listening on .*:([0-9]+)\n");
+  for (std::sregex_iterator it(out.begin(), out.end(), listening), end; it != end; ++it) {
+    ports_.emplace((*it)[1], static_cast<uint16_t>(std::stoi((*it)[2])));
+  }
+}
+
+uint16_t Agent::port(const std::string& frontend) const {
+  auto it = ports_.find(frontend);
+  if (it == ports_.end()) throw std::runtime_error("frontend " + frontend + " not listening");
+  return it->second;
+}
+
+bool Agent::reload(const std::string& config_text) {
+  std::ofstream(config_path_) << config_text;
+  process_->signal(SIGHUP);
+  auto match = process_->waitFor(
+      std::regex("configuration version " + std::to_string(version_ + 1) + " applied"));
+  if (match) ++version_;
+  return match.has_value();
+}
+
+bool Agent::reloadRefused(const std::string& config_text) {
+  size_t from = process_->outputSize();
+  std::ofstream(config_path_) << config_text;
+  process_->signal(SIGHUP);
+  return process_->waitFor(std::regex("the running configuration is unchanged"), 10s, from)
+      .has_value();
+}
+
+namespace {
+
+bool fill(sockaddr_storage& storage, socklen_t& length, const std::string& host, uint16_t port) {
+  std::memset(&storage, 0, sizeof storage);
+  if (host.find(':') != std::string::npos) {
+    auto* a = reinterpret_cast<sockaddr_in6*>(&storage);
+    a->sin6_family = AF_INET6;
+    a->sin6_port = htons(port);
+    length = sizeof *a;
+    return inet_pton(AF_INET6, host.c_str(), &a->sin6_addr) == 1;
+  }
+  auto* a = reinterpret_cast<sockaddr_in*>(&storage);
+  a->sin_family = AF_INET;
+  a->sin_port = htons(port);
+  length = sizeof *a;
+  return inet_pton(AF_INET, host.c_str(), &a->sin_addr) == 1;
+}
+
+// Waits until fd is readable; false on timeout.
+bool readable(int fd, Millis timeout) {
+  pollfd p{fd, POLLIN, 0};
+  int r;
+  do {
+    r = ::poll(&p, 1, static_cast<int>(timeout.count()));
+  } while (r < 0 && errno == EINTR);
+  return r > 0;
+}
+
+}  // namespace
+
+Client::Client(const std::string& host, uint16_t port, const std::string& source) {
+  sockaddr_storage storage;
+  socklen_t length;
+  if (!fill(storage, length, host, port)) return;
+  int fd = ::socket(storage.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (!source.empty()) {
+    sockaddr_storage local;
+    socklen_t local_length;
+    fill(local, local_length, source, 0);
+    if (::bind(fd, reinterpret_cast<sockaddr*>(&local), local_length) != 0) {
+      ::close(fd);
+      return;
+    }
+  }
+  timeval tv{5, 0};
+  ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&storage), length) != 0) {
+    ::close(fd);
+    return;
+  }
+  int one = 1;
+  ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  fd_ = fd;
+}
+
+Client::~Client() {
+  close();
+}
+
+Client::Client(Client&& other) noexcept : fd_(other.fd_), pending_(std::move(other.pending_)) {
+  other.fd_ = -1;
+}
+
+bool Client::send(const std::string& data) {
+  size_t done = 0;
+  while (done < data.size()) {
+    ssize_t n = ::send(fd_, data.data() + done, data.size() - done, MSG_NOSIGNAL);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return false;
+    done += static_cast<size_t>(n);
+  }
+  return true;
+}
+
+void Client::shutdownWrite() {
+  ::shutdown(fd_, SHUT_WR);
+}
+
+void Client::reset() {
+  linger l{1, 0};
+  ::setsockopt(fd_, SOL_SOCKET, SO_LINGER, &l, sizeof l);
+  close();
+}
+
+void Client::close() {
+  if (fd_ >= 0) ::close(fd_);
+  fd_ = -1;
+}
+
+std::optional<std::string> Client::readLine(Millis timeout) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (true) {
+    if (auto nl = pending_.find('\n'); nl != std::string::npos) {
+      std::string line = pending_.substr(0, nl);
+      pending_.erase(0, nl + 1);
+      return line;
+    }
+    auto left = std::chrono::duration_cast<Millis>(deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0 || !readable(fd_, left)) return std::nullopt;
+    char buffer[4096];
+    ssize_t n = ::recv(fd_, buffer, sizeof buffer, 0);
+    if (n <= 0) return std::nullopt;
+    pending_.append(buffer, static_cast<size_t>(n));
+  }
+}
+
+std::string Client::readAll(Millis timeout, int* error) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  std::string out = std::move(pending_);
+  pending_.clear();
+  if (error) *error = 0;
+  while (true) {
+    auto left = std::chrono::duration_cast<Millis>(deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0 || !readable(fd_, left)) {
+      if (error) *error = ETIMEDOUT;
+      return out;
+    }
+    char buffer[65536];
+    ssize_t n = ::recv(fd_, buffer, sizeof buffer, 0);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      if (error) *error = errno;
+      return out;
+    }
+    if (n == 0) return out;
+    out.append(buffer, static_cast<size_t>(n));
+  }
+}
+
+std::string Client::readSome(size_t n, Millis timeout) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  std::string out = std::move(pending_);
+  pending_.clear();
+  while (out.size() < n) {
+    auto left = std::chrono::duration_cast<Millis>(deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0 || !readable(fd_, left)) break;
+    char buffer[65536];
+    ssize_t got = ::recv(fd_, buffer, std::min(sizeof buffer, n - out.size()), 0);
+    if (got <= 0) break;
+    out.append(buffer, static_cast<size_t>(got));
+  }
+  return out;
+}
+
+bool Client::closedByPeer(Millis timeout, int* error) {
+  if (error) *error = 0;
+  if (!pending_.empty() || !readable(fd_, timeout)) return false;
+  char c;
+  ssize_t n = ::recv(fd_, &c, 1, 0);
+  if (n < 0 && error) *error = errno;
+  return n <= 0;
+}
+
+bool Client::closeGracefully(Millis timeout) {
+  shutdownWrite();
+  int error = 0;
+  readAll(timeout, &error);
+  close();
+  return error == 0;
+}
+
+std::string whoAnswers(uint16_t port, const std::string& host, const std::string& source) {
+  Client client(host, port, source);
+  if (!client.connected()) return "";
+  return client.readLine().value_or("");
+}
+
+RawListener::RawListener(const std::string& host, int backlog) {
+  sockaddr_storage storage;
+  socklen_t length;
+  fill(storage, length, host, 0);
+  fd_ = ::socket(storage.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  ::bind(fd_, reinterpret_cast<sockaddr*>(&storage), length);
+  ::listen(fd_, backlog);
+  ::getsockname(fd_, reinterpret_cast<sockaddr*>(&storage), &length);
+  port_ = storage.ss_family == AF_INET6
+              ? ntohs(reinterpret_cast<sockaddr_in6*>(&storage)->sin6_port)
+              : ntohs(reinterpret_cast<sockaddr_in*>(&storage)->sin_port);
+}
+
+RawListener::~RawListener() {
+  ::close(fd_);
+}
+
+int RawListener::accept(Millis timeout) {
+  if (!readable(fd_, timeout)) return -1;
+  return ::accept4(fd_, nullptr, nullptr, SOCK_CLOEXEC);
+}
+
+BlackholeListener::BlackholeListener() : listener_("127.0.0.1", 0) {
+  // Backlog 0 still queues a connection or two; connect until one gets no answer.
+  for (int attempt = 0; attempt < 8 && !hangs_; ++attempt) {
+    sockaddr_storage storage;
+    socklen_t length;
+    fill(storage, length, "127.0.0.1", listener_.port());
+    int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    fillers_.push_back(fd);
+    if (::connect(fd, reinterpret_cast<sockaddr*>(&storage), length) == 0) continue;
+    if (errno != EINPROGRESS) break;
+    pollfd p{fd, POLLOUT, 0};
+    if (::poll(&p, 1, 300) == 0) hangs_ = true;
+  }
+}
+
+BlackholeListener::~BlackholeListener() {
+  for (int fd : fillers_) ::close(fd);
+}
+
+bool hasIpv6Loopback() {
+  int fd = ::socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return false;
+  sockaddr_storage storage;
+  socklen_t length;
+  fill(storage, length, "::1", 0);
+  bool ok = ::bind(fd, reinterpret_cast<sockaddr*>(&storage), length) == 0;
+  ::close(fd);
+  return ok;
+}
+
+uint16_t refusedPort() {
+  // Bind without listening: the port is ours, so nothing else takes it, and a connect to it is
+  // refused. The socket is leaked on purpose for the test process's lifetime.
+  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
+  socklen_t length = sizeof a;
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &length);
+  return ntohs(a.sin_port);
+}
+
+}  // namespace lb::testing

@@ -1,0 +1,178 @@
+// The two-way relay: bytes arrive intact, half-closes and resets are passed on, IPv6 works.
+#include <gtest/gtest.h>
+
+#include <cerrno>
+#include <thread>
+
+#include "tests/integration/harness.h"
+
+namespace lb::testing {
+namespace {
+
+std::string config(const std::string& servers, const std::string& global = "",
+                   const std::string& bind = "127.0.0.1:0") {
+  return "global\n" + global +
+         "defaults\n"
+         "    mode tcp\n"
+         "    timeout connect 2s\n"
+         "    timeout client 30s\n"
+         "    timeout server 30s\n"
+         "frontend fe\n"
+         "    bind " +
+         bind +
+         "\n"
+         "    default_backend be\n"
+         "backend be\n" +
+         servers;
+}
+
+std::string server(const std::string& address) {
+  return "    server s1 " + address + "\n";
+}
+std::string rawServer(const RawListener& raw) {
+  return server("127.0.0.1:" + std::to_string(raw.port()));
+}
+
+// 1 MiB that is not one repeated byte, so reordering or loss shows.
+std::string mebibyte() {
+  std::string data(1 << 20, '\0');
+  for (size_t i = 0; i < data.size(); ++i) data[i] = static_cast<char>((i * 7 + i / 251) & 0xff);
+  return data;
+}
+
+// Sends `data` then FIN from another thread while the caller reads, so neither side stalls on
+// full socket buffers.
+std::thread sendThenFin(Client& sender, const std::string& data) {
+  return std::thread([&sender, &data] {
+    sender.send(data);
+    sender.shutdownWrite();
+  });
+}
+
+void expectClientHalfCloseRelaysEverything(const std::string& global) {
+  Backend echo("echo", "echo");
+  Agent agent(config(server(echo.address()), global));
+  Client client("127.0.0.1", agent.port("fe"));
+  ASSERT_TRUE(client.connected());
+  const std::string data = mebibyte();
+  std::thread sender = sendThenFin(client, data);
+  int error = -1;
+  std::string back = client.readAll(20s, &error);
+  sender.join();
+  EXPECT_EQ(error, 0) << "expected a clean EOF after the data";
+  EXPECT_EQ(back.size(), data.size());
+  EXPECT_TRUE(back == data) << "the echoed bytes differ";
+}
+
+TEST(RelayTest, ClientHalfCloseAfterAMebibyteGetsItAllBackThenEof) {
+  expectClientHalfCloseRelaysEverything("");
+}
+
+TEST(RelayTest, SmallBuffersStillRelayAMebibyteIntact) {
+  expectClientHalfCloseRelaysEverything("    tune.bufsize 1024\n");
+}
+
+TEST(RelayTest, ServerHalfCloseFirstThenTheClientsLateDataStillArrives) {
+  RawListener raw;
+  Agent agent(config(rawServer(raw)));
+  Client client("127.0.0.1", agent.port("fe"));
+  ASSERT_TRUE(client.connected());
+  int fd = raw.accept();
+  ASSERT_GE(fd, 0);
+  Client backend(fd);
+  const std::string data = mebibyte();
+  std::thread sender = sendThenFin(backend, data);
+  int error = -1;
+  std::string got = client.readAll(20s, &error);
+  sender.join();
+  EXPECT_EQ(error, 0) << "expected a clean EOF after the server's data";
+  EXPECT_EQ(got.size(), data.size());
+  EXPECT_TRUE(got == data);
+  // The other direction is still open: the server receives what the client sends now.
+  ASSERT_TRUE(client.send("late data"));
+  client.shutdownWrite();
+  EXPECT_EQ(backend.readAll(5s, &error), "late data");
+  EXPECT_EQ(error, 0) << "the client's FIN should reach the server as a FIN";
+}
+
+TEST(RelayTest, BothDirectionsCarryDataAtOnce) {
+  RawListener raw;
+  Agent agent(config(rawServer(raw)));
+  Client client("127.0.0.1", agent.port("fe"));
+  ASSERT_TRUE(client.connected());
+  int fd = raw.accept();
+  ASSERT_GE(fd, 0);
+  Client backend(fd);
+  const std::string data = mebibyte();
+  std::thread upload = sendThenFin(client, data);
+  std::thread download = sendThenFin(backend, data);
+  int server_error = -1, client_error = -1;
+  std::string at_server;
+  std::thread server_reader([&] { at_server = backend.readAll(20s, &server_error); });
+  std::string at_client = client.readAll(20s, &client_error);
+  server_reader.join();
+  upload.join();
+  download.join();
+  EXPECT_EQ(client_error, 0);
+  EXPECT_EQ(server_error, 0);
+  EXPECT_TRUE(at_client == data) << at_client.size() << " bytes at the client";
+  EXPECT_TRUE(at_server == data) << at_server.size() << " bytes at the server";
+}
+
+TEST(RelayTest, ServerResetReachesTheClientAsAReset) {
+  RawListener raw;
+  Agent agent(config(rawServer(raw)));
+  Client client("127.0.0.1", agent.port("fe"));
+  ASSERT_TRUE(client.connected());
+  int fd = raw.accept();
+  ASSERT_GE(fd, 0);
+  Client backend(fd);
+  ASSERT_TRUE(backend.send("hi\n"));
+  ASSERT_EQ(client.readLine(), "hi");
+  backend.reset();
+  int error = 0;
+  EXPECT_EQ(client.readAll(5s, &error), "");
+  EXPECT_EQ(error, ECONNRESET) << "a server reset must not look like a clean close";
+}
+
+TEST(RelayTest, ClientResetReachesTheServerPromptly) {
+  RawListener raw;
+  Agent agent(config(rawServer(raw)));
+  Client client("127.0.0.1", agent.port("fe"));
+  ASSERT_TRUE(client.connected());
+  int fd = raw.accept();
+  ASSERT_GE(fd, 0);
+  Client backend(fd);
+  ASSERT_TRUE(client.send("hi\n"));
+  ASSERT_EQ(backend.readLine(), "hi");
+  Stopwatch clock;
+  client.reset();
+  int error = 0;
+  EXPECT_EQ(backend.readAll(5s, &error), "");
+  EXPECT_EQ(error, ECONNRESET) << "a client reset must not look like a clean close";
+  EXPECT_LT(clock.elapsed(), 2s);
+}
+
+TEST(RelayTest, ServesIpv6ClientsFromAnIpv6Server) {
+  if (!hasIpv6Loopback()) GTEST_SKIP() << "no IPv6 loopback here";
+  Backend b1("six1", "hello", "::1"), b2("six2", "hello", "::1");
+  Agent agent(config("    server s1 " + b1.address() + "\n    server s2 " + b2.address() + "\n", "",
+                     "[::1]:0"));
+  EXPECT_EQ(whoAnswers(agent.port("fe"), "::1"), "six1");
+  EXPECT_EQ(whoAnswers(agent.port("fe"), "::1"), "six2");
+  Client client("::1", agent.port("fe"));
+  ASSERT_TRUE(client.connected());
+  EXPECT_EQ(client.readLine(), "six1");
+  ASSERT_TRUE(client.send("over six\n"));
+  EXPECT_EQ(client.readLine(), "over six");
+}
+
+TEST(RelayTest, Ipv4ClientsReachAnIpv6Server) {
+  if (!hasIpv6Loopback()) GTEST_SKIP() << "no IPv6 loopback here";
+  Backend six("six", "hello", "::1");
+  Agent agent(config(server(six.address())));
+  EXPECT_EQ(whoAnswers(agent.port("fe")), "six");
+}
+
+}  // namespace
+}  // namespace lb::testing
