@@ -407,7 +407,6 @@ constexpr std::array kProxyOptions{
     OptionSpec{"allbackups", kBe, optionAllbackups},
 };
 
-constexpr std::string_view kNotForTcp = "lb is a TCP balancer and has no use for it";
 constexpr std::string_view kHttpOnly = "it applies to HTTP mode only";
 constexpr std::string_view kNoTls = "lb does not terminate TLS";
 
