@@ -2,7 +2,7 @@
 BUILD ?= build
 JOBS ?= $(shell nproc)
 
-.PHONY: all deps build test demo clean fuzz test-asan
+.PHONY: all deps build test demo clean fuzz test-asan bench
 
 all: build
 
@@ -29,6 +29,17 @@ test-asan: deps
 FUZZ_SECONDS ?= 60
 fuzz: deps
 	scripts/fuzz $(FUZZ_SECONDS)
+
+# Side-by-side benchmark against HAProxy (bench/run.py; a few minutes). lb is built in Release
+# into its own tree so that benchmark numbers never come from a debug or sanitizer build.
+# -O2 as HAProxy's Debian build; GCC 12 at -O3 stops on a false -Wrestrict in libstdc++.
+BENCH_BUILD ?= build-bench
+BENCH_ARGS ?=
+bench: deps
+	cmake -S . -B $(BENCH_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Release "-DCMAKE_CXX_FLAGS_RELEASE=-O2 -DNDEBUG"
+	cmake --build $(BENCH_BUILD) -j $(JOBS) --target lb-agent
+	scripts/install-deps --bench
+	bench/run.py --lb $(BENCH_BUILD)/bin/lb-agent $(BENCH_ARGS)
 
 clean:
 	rm -rf $(BUILD) build-asan build-fuzz

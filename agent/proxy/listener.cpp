@@ -75,7 +75,7 @@ void Listener::close() {
 
 void Listener::accept() {
   if (closed_) return;
-  acceptor_.async_accept(worker_.io(),
+  acceptor_.async_accept(worker_.io(), peer_,
                          [self = shared_from_this()](const error_code& ec, tcp::socket socket) {
                            self->onAccept(ec, std::move(socket));
                          });
@@ -100,9 +100,10 @@ void Listener::onAccept(const error_code& ec, tcp::socket socket) {
   }
   if (!admit(*frontend, runtime->maxconn)) {
     held_.emplace(std::move(socket));
+    held_peer_ = peer_;
     return;  // parked: resume() continues
   }
-  serve(std::move(socket));
+  serve(std::move(socket), peer_);
   accept();
 }
 
@@ -126,9 +127,9 @@ bool Listener::admit(const runtime::FrontendRuntime& frontend, uint32_t global_m
   return true;
 }
 
-void Listener::serve(tcp::socket socket) {
+void Listener::serve(tcp::socket socket, const tcp::endpoint& peer) {
   auto session =
-      std::make_shared<Session>(worker_, std::move(socket), worker_.runtime(),
+      std::make_shared<Session>(worker_, std::move(socket), peer, worker_.runtime(),
                                 *worker_.runtime()->findFrontend(frontend_), global_gate_);
   session->start();
 }
@@ -144,7 +145,7 @@ void Listener::resume() {
       if (!admit(*frontend, runtime->maxconn)) return;
       tcp::socket socket = std::move(*held_);
       held_.reset();
-      serve(std::move(socket));
+      serve(std::move(socket), held_peer_);
     }
   }
   accept();

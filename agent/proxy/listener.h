@@ -41,7 +41,7 @@ class Listener : public std::enable_shared_from_this<Listener> {
   void onAccept(const boost::system::error_code& ec, boost::asio::ip::tcp::socket socket);
   // Takes a global and a frontend slot; on failure parks the listener on the full gate.
   bool admit(const runtime::FrontendRuntime& frontend, uint32_t global_max);
-  void serve(boost::asio::ip::tcp::socket socket);
+  void serve(boost::asio::ip::tcp::socket socket, const boost::asio::ip::tcp::endpoint& peer);
   void resume();
 
   Worker& worker_;
@@ -49,7 +49,10 @@ class Listener : public std::enable_shared_from_this<Listener> {
   boost::asio::ip::tcp::acceptor acceptor_;
   runtime::ConnectionGate& global_gate_;
   boost::asio::steady_timer retry_timer_;
+  // The client's address, filled in by accept(2) itself: no getpeername per connection.
+  boost::asio::ip::tcp::endpoint peer_;
   std::optional<boost::asio::ip::tcp::socket> held_;  // accepted while at maxconn
+  boost::asio::ip::tcp::endpoint held_peer_;
   bool closed_ = false;
 };
 

@@ -18,6 +18,8 @@ using Millis = std::chrono::milliseconds;
 namespace {
 
 constexpr Millis kTurnaround{1000};  // HAProxy waits min(1s, timeout connect) between retries
+// Reads relayed in one go before a busy direction lets the worker's other sessions run.
+constexpr int kBurst = 16;
 
 uint64_t addressHash(const tcp::endpoint& endpoint) {
   // FNV-1a over the address bytes: stable across runs, so `balance source` is sticky.
@@ -44,7 +46,7 @@ long millisBetween(Session::Clock::time_point from, Session::Clock::time_point t
 
 }  // namespace
 
-Session::Session(Worker& worker, tcp::socket client,
+Session::Session(Worker& worker, tcp::socket client, const tcp::endpoint& client_endpoint,
                  std::shared_ptr<const runtime::Runtime> runtime,
                  const runtime::FrontendRuntime& frontend, runtime::ConnectionGate& global_gate)
     : worker_(worker),
@@ -54,10 +56,8 @@ Session::Session(Worker& worker, tcp::socket client,
       global_gate_(global_gate),
       client_(std::move(client)),
       server_(worker.io()),
-      timer_(worker.io()) {
-  error_code ec;
-  client_endpoint_ = client_.remote_endpoint(ec);
-}
+      timer_(worker.io()),
+      client_endpoint_(client_endpoint) {}
 
 Session::~Session() = default;
 
@@ -257,37 +257,88 @@ void Session::retryNow() {
 
 void Session::startRelay() {
   size_t size = runtime_->bufsize;
-  buffers_ = std::make_unique<char[]>(2 * size);
-  up_ = Direction{&client_, &server_, buffers_.get(), size, true};
-  down_ = Direction{&server_, &client_, buffers_.get() + size, size, false};
+  up_ = Direction{&client_, &server_, nullptr, size, true};
+  down_ = Direction{&server_, &client_, nullptr, size, false};
+  // The relay reads and writes directly while the sockets take it, and goes through the
+  // reactor only when one would block: fewer handler round trips per byte.
+  error_code ignored;
+  client_.non_blocking(true, ignored);
+  server_.non_blocking(true, ignored);
   last_client_io_ = last_server_io_ = Clock::now();
   armTimer();
-  read(up_);
-  read(down_);
+  // Bytes may have arrived already (a client's first request, a server's banner) and the
+  // reactor's readiness edge for them is spent: read first, wait only after a read found none.
+  pump(up_);
+  if (!closed_) pump(down_);
 }
 
-void Session::read(Direction& d) {
-  d.from->async_read_some(
-      asio::buffer(d.buffer, d.size),
-      [self = shared_from_this(), &d](const error_code& ec, size_t n) { self->onRead(d, ec, n); });
-}
-
-void Session::onRead(Direction& d, const error_code& ec, size_t n) {
-  if (closed_) return;
-  if (!ec) {
+// Relays what `from` has until a read would block (then waits for readability), a write would
+// block (then finishes it asynchronously) or a burst is done (then yields to the worker's
+// other sessions). Callers hold a reference to the session.
+void Session::pump(Direction& d) {
+  for (int burst = 0; burst < kBurst; ++burst) {
+    if (d.buffer == nullptr) d.buffer = worker_.buffers().acquire(d.size);
+    error_code ec;
+    size_t n = d.from->read_some(asio::buffer(d.buffer.get(), d.size), ec);
+    if (ec == asio::error::would_block || ec == asio::error::try_again) {
+      releaseBuffer(d);  // idle: no buffer held while waiting
+      waitReadable(d);
+      return;
+    }
+    if (ec) {
+      releaseBuffer(d);
+      onReadEnd(d, ec);
+      return;
+    }
     touch(d.from_client);
     // A write starts the receiving side's write timeout, as in HAProxy; after that side's own
     // FIN this is the only timeout it has, which may be earlier than the timer.
     touch(!d.from_client);
     d.bytes += n;
-    d.writing = true;
     if ((d.from_client ? down_ : up_).done) armTimerIfEarlier();
-    asio::async_write(*d.to, asio::buffer(d.buffer, n),
-                      [self = shared_from_this(), &d](const error_code& error, size_t) {
-                        self->onWrite(d, error);
-                      });
+    size_t written = d.to->write_some(asio::buffer(d.buffer.get(), n), ec);
+    if (ec == asio::error::would_block || ec == asio::error::try_again) {
+      ec = {};
+      written = 0;
+    }
+    if (ec) {
+      releaseBuffer(d);
+      reset(*d.from);
+      finish(d.from_client ? 'S' : 'C', 'D');
+      return;
+    }
+    if (written < n) {
+      d.writing = true;
+      asio::async_write(*d.to, asio::buffer(d.buffer.get() + written, n - written),
+                        [self = shared_from_this(), &d](const error_code& error, size_t) {
+                          self->onWrite(d, error);
+                        });
+      return;
+    }
+  }
+  releaseBuffer(d);
+  // More may be waiting, but no new readiness edge will say so: continue from the queue.
+  asio::post(worker_.io(), [self = shared_from_this(), &d] {
+    if (!self->closed_) self->pump(d);
+  });
+}
+
+void Session::waitReadable(Direction& d) {
+  d.from->async_wait(tcp::socket::wait_read, [self = shared_from_this(), &d](const error_code& ec) {
+    self->onReadable(d, ec);
+  });
+}
+
+void Session::onReadable(Direction& d, const error_code& ec) {
+  if (closed_) return;
+  if (ec) {
+    onReadEnd(d, ec);
     return;
   }
+  pump(d);
+}
+
+void Session::onReadEnd(Direction& d, const error_code& ec) {
   if (ec == asio::error::eof) {
     // A FIN: everything read so far has been written; pass the FIN on and keep relaying the
     // other direction.
@@ -316,13 +367,18 @@ void Session::onWrite(Direction& d, const error_code& ec) {
   if (closed_) return;
   if (ec) {
     if (ec == asio::error::operation_aborted) return;
+    releaseBuffer(d);
     reset(*d.from);
     finish(d.from_client ? 'S' : 'C', 'D');
     return;
   }
   d.writing = false;
   touch(!d.from_client);
-  read(d);
+  pump(d);
+}
+
+void Session::releaseBuffer(Direction& d) {
+  worker_.buffers().release(std::move(d.buffer), d.size);
 }
 
 void Session::touch(bool client_side) {

@@ -24,6 +24,7 @@ class Session : public std::enable_shared_from_this<Session> {
   using Clock = std::chrono::steady_clock;
 
   Session(Worker& worker, boost::asio::ip::tcp::socket client,
+          const boost::asio::ip::tcp::endpoint& client_endpoint,
           std::shared_ptr<const runtime::Runtime> runtime, const runtime::FrontendRuntime& frontend,
           runtime::ConnectionGate& global_gate);
   ~Session();
@@ -40,11 +41,12 @@ class Session : public std::enable_shared_from_this<Session> {
  private:
   enum class Phase { kQueue, kConnect, kTurnaround, kData, kClosed };
 
-  // One direction of the relay: read from `from`, write to `to`, through one buffer.
+  // One direction of the relay: read from `from`, write to `to`, through one buffer that is
+  // held (from the worker's pool) only while bytes are in flight.
   struct Direction {
     boost::asio::ip::tcp::socket* from = nullptr;
     boost::asio::ip::tcp::socket* to = nullptr;
-    char* buffer = nullptr;
+    std::unique_ptr<char[]> buffer;
     size_t size = 0;
     bool from_client = false;
     bool done = false;     // EOF read from `from` and passed on as a shutdown of `to`
@@ -61,9 +63,12 @@ class Session : public std::enable_shared_from_this<Session> {
   void connectFailed(bool timed_out);
   void retryNow();
   void startRelay();
-  void read(Direction& d);
-  void onRead(Direction& d, const boost::system::error_code& ec, size_t n);
+  void pump(Direction& d);
+  void waitReadable(Direction& d);
+  void onReadable(Direction& d, const boost::system::error_code& ec);
+  void onReadEnd(Direction& d, const boost::system::error_code& ec);
   void onWrite(Direction& d, const boost::system::error_code& ec);
+  void releaseBuffer(Direction& d);
   void touch(bool client_side);
   void armTimer();
   void armTimerIfEarlier();
@@ -85,7 +90,6 @@ class Session : public std::enable_shared_from_this<Session> {
   boost::asio::steady_timer timer_;
   std::optional<Clock::time_point> armed_at_;  // when timer_ fires, if it is waiting
   boost::asio::ip::tcp::endpoint client_endpoint_;
-  std::unique_ptr<char[]> buffers_;
   Direction up_;    // client -> server
   Direction down_;  // server -> client
 

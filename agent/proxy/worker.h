@@ -8,6 +8,7 @@
 #include <unordered_map>
 
 #include "agent/balance/balancer.h"
+#include "agent/proxy/buffer_pool.h"
 #include "agent/runtime/runtime.h"
 
 namespace lb::proxy {
@@ -52,6 +53,7 @@ class Worker {
   }
 
   WorkerRandom& random() { return random_; }
+  BufferPool& buffers() { return buffers_; }
 
   size_t sessionCount() const { return sessions_.size(); }
   // Running sessions, for shutdown. Worker thread only.
@@ -72,6 +74,7 @@ class Worker {
   std::thread thread_;
   std::shared_ptr<const runtime::Runtime> runtime_;
   WorkerRandom random_;
+  BufferPool buffers_;
   // Owns each running session until it finishes (a queued session has no pending I/O).
   std::unordered_map<Session*, std::shared_ptr<Session>> sessions_;
 };

@@ -1,0 +1,670 @@
+#!/usr/bin/env python3
+"""Side-by-side benchmark of lb-agent and HAProxy on the same backends and load generators.
+
+Starts one nginx (backends), one iperf3 server, lb-agent and HAProxy with the same
+configuration (only the listening ports differ), then runs every scenario interleaved
+(lb, HAProxy, direct; the order alternates each round) so that machine noise hits all alike.
+Prints one table of medians and min-max with lb/HAProxy and lb/direct ratios, and writes it as
+Markdown under bench/results/. Everything listens and connects on 127.0.0.1 only; every load
+has a duration; only processes this script started are stopped, by their pid.
+
+Usage: bench/run.py --lb build-bench/bin/lb-agent [--rounds 5] [--seconds 4] [--quick]
+"""
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import re
+import resource
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import idle_conns  # noqa: E402
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+CORES = os.cpu_count() or 1
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+
+
+def log(msg):
+    print(f"[bench {time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
+
+
+def freePort():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def waitPort(port, seconds=10.0):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return True
+        except OSError:
+            time.sleep(0.05)
+    return False
+
+
+class Children:
+    """Processes this script started; stopped by pid, and only those."""
+
+    def __init__(self, workdir):
+        self.procs = []
+        self.workdir = workdir
+
+    def start(self, name, argv):
+        out = open(os.path.join(self.workdir, f"{name}.log"), "ab")
+        proc = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT,
+                                stdin=subprocess.DEVNULL, start_new_session=True)
+        proc.bench_name = name
+        self.procs.append(proc)
+        return proc
+
+    def stop(self, proc):
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+            try:
+                proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(timeout=5)
+        if proc in self.procs:
+            self.procs.remove(proc)
+
+    def stopAll(self):
+        for proc in list(reversed(self.procs)):
+            self.stop(proc)
+
+
+def rssBytes(pid):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) * 1024
+    return 0
+
+
+def cpuSeconds(pid):
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / CLK_TCK  # utime + stime
+
+
+# ---------------------------------------------------------------------------------------------
+# Configuration: one text for both proxies; only bind ports differ.
+
+def proxyConfig(ports, backends, iperf_port, sink_port, maxconn):
+    servers = "\n".join(f"    server web{i + 1} 127.0.0.1:{p}" for i, p in enumerate(backends))
+    return f"""global
+    maxconn {maxconn}
+    nbthread {CORES}
+    tune.bufsize 16384
+
+defaults
+    mode tcp
+    timeout connect 5s
+    timeout client 60s
+    timeout server 60s
+
+frontend fe_http
+    bind 127.0.0.1:{ports['http']}
+    default_backend be_http
+
+backend be_http
+    balance roundrobin
+{servers}
+
+frontend fe_bulk
+    bind 127.0.0.1:{ports['bulk']}
+    default_backend be_bulk
+
+backend be_bulk
+    server iperf 127.0.0.1:{iperf_port}
+
+frontend fe_idle
+    bind 127.0.0.1:{ports['idle']}
+    default_backend be_idle
+
+backend be_idle
+    server sink 127.0.0.1:{sink_port}
+"""
+
+
+def healthConfig(port, check_ports, servers):
+    lines = [f"    server c{i} 127.0.0.1:{check_ports[i % len(check_ports)]} check inter 1s"
+             for i in range(servers)]
+    return f"""global
+    maxconn 1000
+    nbthread {CORES}
+
+defaults
+    mode tcp
+    timeout connect 2s
+    timeout client 60s
+    timeout server 60s
+    timeout check 2s
+
+frontend fe_checked
+    bind 127.0.0.1:{port}
+    default_backend be_checked
+
+backend be_checked
+    balance roundrobin
+    option httpchk GET /
+""" + "\n".join(lines) + "\n"
+
+
+def nginxConfig(workdir, web_ports, check_ports, status_port, sink_port):
+    listens = "\n".join(f"        listen 127.0.0.1:{p};" for p in web_ports)
+    check_listens = "\n".join(f"        listen 127.0.0.1:{p};" for p in check_ports + [sink_port])
+    return f"""daemon off;
+worker_processes 1;
+pid {workdir}/nginx.pid;
+error_log {workdir}/nginx-error.log warn;
+events {{ worker_connections 16384; multi_accept on; }}
+http {{
+    access_log off;
+    client_body_temp_path {workdir}/nginx-body;
+    proxy_temp_path {workdir}/nginx-proxy;
+    fastcgi_temp_path {workdir}/nginx-fastcgi;
+    uwsgi_temp_path {workdir}/nginx-uwsgi;
+    scgi_temp_path {workdir}/nginx-scgi;
+    keepalive_requests 10000000;
+    keepalive_timeout 120s;
+    client_header_timeout 120s;  # the idle connections of the memory scenario
+    server {{
+{listens}
+        root {workdir}/www;
+        location / {{ index index.html; }}
+    }}
+    server {{
+{check_listens}
+        return 204;
+    }}
+    server {{
+        listen 127.0.0.1:{status_port};
+        location / {{ stub_status; }}
+    }}
+}}
+"""
+
+
+def nginxStatus(status_port):
+    with urllib.request.urlopen(f"http://127.0.0.1:{status_port}/", timeout=5) as r:
+        return r.read().decode().splitlines()
+
+
+def nginxAccepts(status_port):
+    return int(nginxStatus(status_port)[2].split()[0])
+
+
+def nginxActive(status_port):
+    # "Active connections: N", less the status request itself.
+    return int(nginxStatus(status_port)[0].split(":")[1]) - 1
+
+
+# ---------------------------------------------------------------------------------------------
+# Load generators.
+
+UNITS = {"us": 1e-3, "ms": 1.0, "s": 1e3}
+
+
+def runWrk(port, seconds, connections, close):
+    argv = ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency", "--timeout", "5s"]
+    if close:
+        argv += ["-H", "Connection: close"]
+    argv.append(f"http://127.0.0.1:{port}/")
+    out = subprocess.run(argv, capture_output=True, text=True, timeout=seconds + 30).stdout
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    lat = {}
+    for pct, value, unit in re.findall(r"^\s+(50|99)%\s+([\d.]+)(us|ms|s)\s*$", out, re.M):
+        lat[pct] = float(value) * UNITS[unit]
+    errors = 0
+    m = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
+    if m:
+        errors += sum(int(x) for x in m.groups())
+    m = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    if m:
+        errors += int(m.group(1))
+    return {"rps": rps, "p50": lat.get("50"), "p99": lat.get("99"), "errors": errors}
+
+
+def runIperf(port, seconds, streams):
+    argv = ["iperf3", "-c", "127.0.0.1", "-p", str(port), "-t", str(seconds), "-P", str(streams),
+            "-J", "--connect-timeout", "3000"]
+    for attempt in range(3):
+        res = subprocess.run(argv, capture_output=True, text=True, timeout=seconds + 30)
+        try:
+            data = json.loads(res.stdout)
+            return data["end"]["sum_received"]["bits_per_second"] / 1e9
+        except (ValueError, KeyError):
+            time.sleep(0.5)  # the iperf3 server is still finishing the previous test
+    raise RuntimeError(f"iperf3 failed: {res.stdout[-500:]} {res.stderr[-500:]}")
+
+
+# ---------------------------------------------------------------------------------------------
+
+def describeMachine():
+    model = ""
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    model = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    mem_kb = 0
+    with open("/proc/meminfo") as f:
+        for line in f:
+            if line.startswith("MemTotal:"):
+                mem_kb = int(line.split()[1])
+
+    def version(argv, pattern):
+        try:
+            res = subprocess.run(argv, capture_output=True, text=True, timeout=10)
+            m = re.search(pattern, res.stdout + res.stderr)
+            return m.group(1) if m else "?"
+        except OSError:
+            return "?"
+
+    osname = "?"
+    try:
+        with open("/etc/os-release") as f:
+            osname = dict(l.rstrip().split("=", 1) for l in f if "=" in l).get(
+                "PRETTY_NAME", "?").strip('"')
+    except OSError:
+        pass
+    return {
+        "cpu": f"{model} ({CORES} cores visible)",
+        "memory": f"{mem_kb / 1024 / 1024:.1f} GiB",
+        "os": f"{osname}, kernel {platform.release()}",
+        "haproxy": version(["haproxy", "-v"], r"version (\S+)"),
+        "nginx": version(["nginx", "-v"], r"nginx/(\S+)"),
+        "wrk": version(["wrk", "-v"], r"wrk (\S+)"),
+        "iperf3": version(["iperf3", "-v"], r"iperf (\S+)"),
+        "load": open("/proc/loadavg").read().split()[0],
+    }
+
+
+class Bench:
+    def __init__(self, args):
+        self.args = args
+        self.workdir = tempfile.mkdtemp(prefix="lb-bench-")
+        os.chmod(self.workdir, 0o755)  # nginx's workers (www-data) serve files from it
+        self.children = Children(self.workdir)
+        self.results = {}  # scenario -> target -> [values]
+        self.errors = []
+
+    def record(self, scenario, target, value):
+        self.results.setdefault(scenario, {}).setdefault(target, []).append(value)
+
+    # --- setup ---------------------------------------------------------------------------
+    def setUp(self):
+        a = self.args
+        os.makedirs(os.path.join(self.workdir, "www"))
+        with open(os.path.join(self.workdir, "www", "index.html"), "w") as f:
+            f.write("x" * 100 + "\n")  # a small static file
+        self.web_ports = [freePort(), freePort()]
+        self.check_ports = [freePort() for _ in range(4)]
+        self.status_port = freePort()
+        self.sink_port = freePort()
+        with open(os.path.join(self.workdir, "nginx.conf"), "w") as f:
+            f.write(nginxConfig(self.workdir, self.web_ports, self.check_ports, self.status_port,
+                                self.sink_port))
+        self.nginx = self.children.start(
+            "nginx", ["nginx", "-p", self.workdir, "-c", os.path.join(self.workdir, "nginx.conf")])
+        self.iperf_port = freePort()
+        self.iperf = self.children.start(
+            "iperf3", ["iperf3", "-s", "-B", "127.0.0.1", "-p", str(self.iperf_port)])
+        self.ports = {}
+        self.procs = {}
+        maxconn = a.idle + 50
+        for target in ("lb", "haproxy"):
+            ports = {"http": freePort(), "bulk": freePort(), "idle": freePort()}
+            self.ports[target] = ports
+            cfg = os.path.join(self.workdir, f"{target}.cfg")
+            with open(cfg, "w") as f:
+                f.write(proxyConfig(ports, self.web_ports, self.iperf_port, self.sink_port,
+                                    maxconn))
+        self.procs["lb"] = self.startLb(os.path.join(self.workdir, "lb.cfg"))
+        self.procs["haproxy"] = self.startHaproxy(os.path.join(self.workdir, "haproxy.cfg"))
+        self.ports["direct"] = {"http": self.web_ports[0], "bulk": self.iperf_port}
+        for port in self.web_ports + [self.iperf_port, self.ports["lb"]["http"],
+                                      self.ports["haproxy"]["http"]]:
+            if not waitPort(port):
+                raise RuntimeError(f"nothing listens on 127.0.0.1:{port}; logs in {self.workdir}")
+        time.sleep(0.5)
+
+    def startLb(self, cfg, name="lb-agent"):
+        return self.children.start(name, [
+            self.args.lb, "-f", cfg, "--threads", str(CORES), "--log-level", "warning",
+            "--name", "bench", "--state-dir", os.path.join(self.workdir, f"{name}-state")])
+
+    def startHaproxy(self, cfg, name="haproxy"):
+        return self.children.start(name, ["haproxy", "-f", cfg, "-db"])
+
+    # --- scenarios -----------------------------------------------------------------------
+    def order(self, round_index, targets):
+        return targets if round_index % 2 == 0 else [targets[1], targets[0]] + targets[2:]
+
+    def http(self, close):
+        a = self.args
+        name = "close" if close else "keepalive"
+        log(f"HTTP {'new connection per request' if close else 'keep-alive'}: "
+            f"{a.rounds} rounds x {a.seconds}s")
+        for r in range(a.rounds):
+            for target in self.order(r, ["lb", "haproxy", "direct"]):
+                res = runWrk(self.ports[target]["http"], a.seconds, a.connections, close)
+                if res["errors"]:
+                    self.errors.append(f"{name} {target} round {r + 1}: {res['errors']} errors")
+                self.record(f"{name}_rps", target, res["rps"])
+                if not close:
+                    self.record("p50", target, res["p50"])
+                    self.record("p99", target, res["p99"])
+                time.sleep(0.3)
+
+    def bulk(self, streams):
+        a = self.args
+        log(f"bulk, {streams} stream(s): {a.rounds} rounds x {a.iperf_seconds}s")
+        for r in range(a.rounds):
+            for target in self.order(r, ["lb", "haproxy", "direct"]):
+                gbps = runIperf(self.ports[target]["bulk"], a.iperf_seconds, streams)
+                self.record(f"bulk{streams}", target, gbps)
+                time.sleep(0.3)
+
+    def idle(self):
+        a = self.args
+        log(f"idle connections: {a.idle} per proxy, {a.idle_rounds} rounds")
+        for r in range(a.idle_rounds):
+            for target in self.order(r, ["lb", "haproxy"]):
+                # A fresh process each time: memory freed by an earlier round stays in the
+                # allocator and would hide the cost of the next.
+                ports = {"http": freePort(), "bulk": freePort(), "idle": freePort()}
+                cfg = os.path.join(self.workdir, f"idle-{target}.cfg")
+                with open(cfg, "w") as f:
+                    f.write(proxyConfig(ports, self.web_ports, self.iperf_port, self.sink_port,
+                                        a.idle + 50))
+                start = self.startLb if target == "lb" else self.startHaproxy
+                proc = start(cfg, name=f"idle-{target}")
+                try:
+                    if not waitPort(ports["idle"]):
+                        raise RuntimeError(f"{target} did not start; logs in {self.workdir}")
+                    time.sleep(0.5)
+                    self.idleRound(r, target, proc.pid, ports["idle"])
+                finally:
+                    self.children.stop(proc)
+
+    def idleRound(self, r, target, pid, port):
+        """RSS of the proxy `pid` before and with the idle connections to `port` open."""
+        a = self.args
+        before = rssBytes(pid)
+        clients, established = idle_conns.openIdle(
+            port, a.idle, lambda: nginxActive(self.status_port))
+        time.sleep(1.0)
+        after = rssBytes(pid)
+        if established < a.idle:
+            self.errors.append(f"idle {target} round {r + 1}: only {established} of "
+                               f"{a.idle} connections established")
+        per_conn = (after - before) / max(1, established)
+        self.record("idle_bytes", target, per_conn)
+        self.record("idle_rss_mib", target, after / 2**20)
+        for s in clients:
+            s.close()
+        # Let the proxy and nginx tear the sessions down before the next measure.
+        deadline = time.monotonic() + 10
+        while nginxActive(self.status_port) > 0 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        time.sleep(0.5)
+
+    def health(self):
+        a = self.args
+        log(f"health checks: {a.check_servers} servers at inter 1s, {a.health_rounds} rounds "
+            f"x {a.health_seconds}s per proxy")
+        for r in range(a.health_rounds):
+            for target in self.order(r, ["lb", "haproxy"]):
+                cfg = os.path.join(self.workdir, f"health-{target}.cfg")
+                with open(cfg, "w") as f:
+                    f.write(healthConfig(freePort(), self.check_ports, a.check_servers))
+                start = self.startLb if target == "lb" else self.startHaproxy
+                proc = start(cfg, name=f"health-{target}")
+                try:
+                    time.sleep(3.0)  # start-up and the first, spread-out round of checks
+                    if proc.poll() is not None:
+                        raise RuntimeError(f"{target} exited during the health scenario; logs "
+                                           f"in {self.workdir}")
+                    cpu0, acc0, t0 = cpuSeconds(proc.pid), nginxAccepts(self.status_port), \
+                        time.monotonic()
+                    time.sleep(a.health_seconds)
+                    cpu1, acc1, t1 = cpuSeconds(proc.pid), nginxAccepts(self.status_port), \
+                        time.monotonic()
+                finally:
+                    self.children.stop(proc)
+                elapsed = t1 - t0
+                rate = (acc1 - acc0) / elapsed
+                self.record("health_cpu", target, 100.0 * (cpu1 - cpu0) / elapsed)
+                self.record("health_rate", target, rate)
+                # Mean period between two checks of one server: servers / checks per second.
+                # Everything above inter (1000 ms) is the mean lateness.
+                self.record("health_late_ms", target,
+                            max(0.0, 1000.0 * a.check_servers / max(rate, 1e-9) - 1000.0))
+                time.sleep(0.5)
+
+    # --- report --------------------------------------------------------------------------
+    SCENARIOS = [
+        # key, label, unit, higher_is_better, formatter
+        ("keepalive_rps", "keep-alive HTTP, 50 conns", "req/s", True, "{:,.0f}"),
+        ("p50", "keep-alive latency p50", "ms, lower better", False, "{:.3f}"),
+        ("p99", "keep-alive latency p99", "ms, lower better", False, "{:.3f}"),
+        ("close_rps", "new connection per request", "req/s", True, "{:,.0f}"),
+        ("bulk1", "bulk, iperf3 1 stream", "Gbit/s", True, "{:.2f}"),
+        ("bulk4", "bulk, iperf3 4 streams", "Gbit/s", True, "{:.2f}"),
+        ("idle_bytes", "memory per idle connection", "bytes, lower better", False, "{:,.0f}"),
+        ("idle_rss_mib", "RSS with idle connections", "MiB, lower better", False, "{:.1f}"),
+        ("health_cpu", "health checks: CPU", "% of one core, lower better", False, "{:.1f}"),
+        ("health_rate", "health checks: checks/s", "checks/s (ideal = servers/s)", True,
+         "{:,.0f}"),
+        ("health_late_ms", "health checks: mean lateness", "ms, lower better", False, "{:.0f}"),
+    ]
+
+    def table(self):
+        rows = ["| scenario | unit | lb median (min–max) | HAProxy median (min–max) | "
+                "direct median (min–max) | lb/HAProxy | lb/direct |",
+                "|---|---|---|---|---|---|---|"]
+        medians = {}
+        for key, label, unit, _, fmt in self.SCENARIOS:
+            by = self.results.get(key)
+            if not by:
+                continue
+            cells = []
+            for target in ("lb", "haproxy", "direct"):
+                values = by.get(target)
+                if not values:
+                    cells.append("—")
+                    continue
+                med = statistics.median(values)
+                medians[(key, target)] = med
+                cells.append(f"{fmt.format(med)} ({fmt.format(min(values))}–"
+                             f"{fmt.format(max(values))})")
+
+            def ratio(other):
+                a, b = medians.get((key, "lb")), medians.get((key, other))
+                if a is None or b is None or b == 0:
+                    return "—"
+                return f"{a / b:.2f}"
+
+            rows.append(f"| {label} | {unit} | {cells[0]} | {cells[1]} | {cells[2]} | "
+                        f"{ratio('haproxy')} | {ratio('direct')} |")
+        self.medians = medians
+        return "\n".join(rows)
+
+    def goals(self):
+        m = self.medians
+        checks = [
+            ("keep-alive req/s ≥ 1.1× HAProxy", "keepalive_rps", lambda a, b: a >= 1.1 * b),
+            ("new-connection req/s ≥ 1.1× HAProxy", "close_rps", lambda a, b: a >= 1.1 * b),
+            ("bulk 1 stream ≥ 1.0× HAProxy", "bulk1", lambda a, b: a >= b),
+            ("bulk 4 streams ≥ 1.0× HAProxy", "bulk4", lambda a, b: a >= b),
+            ("p99 ≤ HAProxy's", "p99", lambda a, b: a <= b),
+            ("idle-connection memory ≤ HAProxy's", "idle_bytes", lambda a, b: a <= b),
+        ]
+        lines = []
+        for label, key, ok in checks:
+            a, b = m.get((key, "lb")), m.get((key, "haproxy"))
+            if a is None or b is None:
+                lines.append(f"- {label}: not measured")
+                continue
+            lines.append(f"- {label}: {'**met**' if ok(a, b) else '**not met**'} "
+                         f"(lb/HAProxy = {a / b:.2f})")
+        return "\n".join(lines)
+
+    def report(self, machine, started, wall):
+        a = self.args
+        table = self.table()
+        goals = self.goals()
+        notes = [
+            f"- {a.rounds} rounds per scenario (idle memory: {a.idle_rounds}, health checks: "
+            f"{a.health_rounds}), interleaved: lb, HAProxy, direct, with lb and HAProxy swapping "
+            "places every round.",
+            f"- wrk: 1 thread, {a.connections} connections, {a.seconds} s per run, 100-byte "
+            "static file from nginx (1 worker, access log off); new-connection runs add "
+            "`Connection: close`. iperf3: "
+            f"{a.iperf_seconds} s per run.",
+            f"- lb-agent `--threads {CORES}`, HAProxy `nbthread {CORES}`, same config "
+            "(mode tcp, roundrobin over 2 nginx ports, tune.bufsize 16384, no logging).",
+            f"- memory: a freshly started proxy's RSS with {a.idle} connections established end "
+            "to end (one byte relayed on each, then idle; nginx holds the backend side) minus "
+            "its RSS before, divided by the connections. 9,800 rather than 10,000 when the "
+            "descriptor hard limit is 20,000 and cannot be raised (no CAP_SYS_RESOURCE).",
+            f"- health checks: one backend of {a.check_servers} servers, `check inter 1s`, "
+            f"`option httpchk GET /` (an HTTP check, so that both proxies complete the handshake "
+            "and nginx counts every check: HAProxy's plain TCP check resets before the final ACK "
+            f"and never reaches accept()), pointing at {len(self.check_ports)} nginx ports; each proxy alone for "
+            f"{a.health_seconds} s after 3 s of warm-up. CPU from /proc utime+stime; checks/s "
+            "from nginx's accept counter; mean lateness = servers / (checks/s) − inter, so it "
+            "is an average, not a distribution (neither proxy exposes per-check schedule times "
+            "to this script).",
+            "- config apply latency for 1,000 servers: not measured (needs the gRPC API, not "
+            "served yet).",
+            "- direct = wrk/iperf3 straight to the backend: the ceiling. The proxies share the "
+            f"{CORES} cores with nginx, wrk and iperf3, so absolute numbers are loopback numbers "
+            "of a shared box; the ratios are what the run is for.",
+        ]
+        if self.errors:
+            notes.append("- errors seen: " + "; ".join(self.errors))
+        md = [
+            f"# lb vs HAProxy — {started:%Y-%m-%d %H:%M:%S} ({wall:.0f} s)",
+            "",
+            "## Machine",
+            "",
+            *[f"- {k}: {v}" for k, v in machine.items()],
+            "",
+            "## Results (medians of the rounds)",
+            "",
+            table,
+            "",
+            "## Goals",
+            "",
+            goals,
+            "",
+            "## Method",
+            "",
+            *notes,
+            "",
+        ]
+        return "\n".join(md)
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    p.add_argument("--lb", default=os.path.join(HERE, "..", "build-bench", "bin", "lb-agent"))
+    p.add_argument("--rounds", type=int, default=5)
+    p.add_argument("--seconds", type=int, default=4, help="wrk duration per run")
+    p.add_argument("--iperf-seconds", type=int, default=3)
+    p.add_argument("--connections", type=int, default=50)
+    p.add_argument("--idle", type=int, default=10000, help="idle connections per proxy")
+    p.add_argument("--idle-rounds", type=int, default=3)
+    p.add_argument("--check-servers", type=int, default=10000)
+    p.add_argument("--health-rounds", type=int, default=2)
+    p.add_argument("--health-seconds", type=int, default=10)
+    p.add_argument("--only", default="", help="comma list: keepalive,close,bulk,idle,health")
+    p.add_argument("--quick", action="store_true", help="2 rounds, 2 s runs (smoke test)")
+    p.add_argument("--out", default=os.path.join(HERE, "results"))
+    args = p.parse_args()
+    if args.quick:
+        args.rounds, args.seconds, args.iperf_seconds = 2, 2, 2
+        args.idle_rounds, args.health_rounds, args.health_seconds = 1, 1, 5
+    args.lb = os.path.abspath(args.lb)
+    for tool in ("haproxy", "nginx", "wrk", "iperf3"):
+        if shutil.which(tool) is None:
+            sys.exit(f"bench: {tool} not found; run scripts/install-deps --bench")
+    if not os.access(args.lb, os.X_OK):
+        sys.exit(f"bench: {args.lb} not found; build it first (make bench does)")
+    # Room for the idle scenario: a proxy needs two descriptors per connection, nginx and this
+    # script one; children inherit the limit. Without CAP_SYS_RESOURCE the hard limit caps it,
+    # and the scenario uses as many connections as fit.
+    want = 2 * args.idle + 400
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    try:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (want, max(hard, want)))
+    except (ValueError, OSError):
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+        if args.idle > (hard - 400) // 2:
+            log(f"the descriptor limit is {hard} and cannot be raised here: "
+                f"{(hard - 400) // 2} idle connections instead of {args.idle}")
+            args.idle = (hard - 400) // 2
+
+    only = set(filter(None, args.only.split(",")))
+    run = lambda name: not only or name in only  # noqa: E731
+    machine = describeMachine()
+    started = datetime.datetime.now()
+    t0 = time.monotonic()
+    bench = Bench(args)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
+    try:
+        bench.setUp()
+        log(f"lb pid {bench.procs['lb'].pid}, haproxy pid {bench.procs['haproxy'].pid}, "
+            f"workdir {bench.workdir}")
+        if run("keepalive"):
+            bench.http(close=False)
+        if run("close"):
+            bench.http(close=True)
+        if run("bulk"):
+            bench.bulk(1)
+            bench.bulk(4)
+        if run("idle"):
+            bench.idle()
+        if run("health"):
+            bench.health()
+        for target in ("lb", "haproxy"):
+            if bench.procs[target].poll() is not None:
+                bench.errors.append(f"{target} exited during the run")
+    finally:
+        bench.children.stopAll()
+    md = bench.report(machine, started, time.monotonic() - t0)
+    os.makedirs(args.out, exist_ok=True)
+    path = os.path.join(args.out, f"{started:%Y%m%d-%H%M%S}.md")
+    with open(path, "w") as f:
+        f.write(md)
+    print(md)
+    log(f"written to {os.path.relpath(path)}")
+    if bench.errors:
+        log(f"logs kept in {bench.workdir}")
+    else:
+        shutil.rmtree(bench.workdir, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
