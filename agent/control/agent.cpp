@@ -24,6 +24,12 @@ std::string unsupported(const lb::v1::Config& config) {
     }
   }
   for (const auto& be : config.backends()) {
+    for (const auto& rule : be.health_check().tcp_check()) {
+      if (rule.has_connect() && rule.connect().send_proxy()) {
+        return "backend '" + be.name() + "': 'tcp-check connect send-proxy' is not supported " +
+               "by the data plane yet (PROXY protocol arrives with cascaded tiers)";
+      }
+    }
     for (const auto& s : be.servers()) {
       if (s.send_proxy() != lb::v1::Server::PROXY_NONE || s.check_send_proxy()) {
         return "server " + be.name() + "/" + s.name() + ": 'send-proxy' is not supported by " +

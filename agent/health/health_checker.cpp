@@ -287,7 +287,7 @@ void HealthChecker::handle(Task& task, const Transition& t, bool passive) {
     checkBackendAvailability(task.backend);
     return;
   }
-  if (t.direction_changed || task.log_checks) {
+  if (t.direction_changed || (task.log_checks && t.reported)) {
     bool up = task.health.state() == OpState::kUp;
     uint32_t shown = up ? task.health.health() - settings.rise + 1 : task.health.health();
     uint32_t of = up ? settings.fall : settings.rise;

@@ -260,7 +260,9 @@ class CheckRun : public std::enable_shared_from_this<CheckRun> {
                 [self = shared_from_this()] { self->finish(CheckStatus::kL4Ok, true, ""); });
         return;
       }
-      finish(saw_expect_ ? CheckStatus::kL7Ok : CheckStatus::kL4Ok, true, "");
+      // As HAProxy: the status names the last rule that ran, L4OK after a connect, L7OK after
+      // an exchange.
+      finish(last_was_connect_ ? CheckStatus::kL4Ok : CheckStatus::kL7Ok, true, "");
       return;
     }
     const auto& rule = rules[step_];
@@ -272,6 +274,9 @@ class CheckRun : public std::enable_shared_from_this<CheckRun> {
       return;
     }
     ++step_;
+    if (rule.rule_case() != lb::v1::TcpCheckRule::kComment) {
+      last_was_connect_ = rule.rule_case() == lb::v1::TcpCheckRule::kConnect;
+    }
     switch (rule.rule_case()) {
       case lb::v1::TcpCheckRule::kConnect: {
         tcp::endpoint endpoint = target_.endpoint;
@@ -309,7 +314,6 @@ class CheckRun : public std::enable_shared_from_this<CheckRun> {
         return;
       }
       case lb::v1::TcpCheckRule::kExpect:
-        saw_expect_ = true;
         arm(readDeadline());
         expect(rule.expect(), number);
         return;
@@ -341,7 +345,8 @@ class CheckRun : public std::enable_shared_from_this<CheckRun> {
                    std::to_string(number));
         return;
       }
-      received_.clear();
+      // The bytes stay: a following expect looks at the same answer, as in HAProxy (only a
+      // send starts a new one).
       timer_.cancel();
       nextRule();
       return;
@@ -357,9 +362,9 @@ class CheckRun : public std::enable_shared_from_this<CheckRun> {
         self->expect(rule, number);
         return;
       }
-      // No more data: a negated rule passes, a plain one failed.
-      if (rule.negate()) {
-        self->received_.clear();
+      // The peer closed: a negated rule passes, a plain one failed. A timeout fails both, as
+      // in HAProxy (the answer never became conclusive).
+      if (rule.negate() && !self->timed_out_) {
         self->timer_.cancel();
         self->nextRule();
         return;
@@ -389,8 +394,8 @@ class CheckRun : public std::enable_shared_from_this<CheckRun> {
   std::string request_;
   boost::beast::flat_buffer buffer_;
   std::unique_ptr<http::response_parser<http::string_body>> parser_;
-  int step_ = 0;  // index of the next tcp-check rule
-  bool saw_expect_ = false;
+  int step_ = 0;                  // index of the next tcp-check rule
+  bool last_was_connect_ = true;  // the last non-comment tcp-check rule run was a connect
   std::string received_;
   std::vector<char> chunk_;
 };

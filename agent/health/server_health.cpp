@@ -40,23 +40,26 @@ Transition ServerHealth::onCheck(const CheckResult& result) {
 
 Transition ServerHealth::succeed(const CheckResult& result) {
   Transition t{state_, state_, last_passed_.has_value() && !*last_passed_};
+  uint32_t before = health_;
+  t.reported = !last_passed_.has_value() || result.status != last_.status;
   last_passed_ = true;
   last_ = result;
-  if (state_ == OpState::kDown) {
-    ++health_;
-    if (health_ >= settings_.rise) {
-      state_ = OpState::kUp;
-      health_ = top();
-    }
-  } else if (health_ < top()) {
-    ++health_;
+  // As HAProxy: any success that brings the counter to `rise` or above jumps to the top, so an
+  // UP server that failed a check is back at full health after one success.
+  if (health_ < top()) ++health_;
+  if (health_ >= settings_.rise) {
+    state_ = OpState::kUp;
+    health_ = top();
   }
   t.to = state_;
+  t.reported = t.reported || health_ != before;
   return t;
 }
 
 Transition ServerHealth::fail(const CheckResult& result) {
   Transition t{state_, state_, last_passed_.has_value() && *last_passed_};
+  uint32_t before = health_;
+  t.reported = !last_passed_.has_value() || result.status != last_.status;
   last_passed_ = false;
   last_ = result;
   if (state_ == OpState::kUp && health_ > settings_.rise) {
@@ -66,6 +69,7 @@ Transition ServerHealth::fail(const CheckResult& result) {
     health_ = 0;
   }
   t.to = state_;
+  t.reported = t.reported || health_ != before;
   return t;
 }
 

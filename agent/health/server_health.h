@@ -34,11 +34,14 @@ struct Transition {
   // The result went the other way than the previous one (success after failure or the
   // reverse): the health counter turned around.
   bool direction_changed = false;
+  // The counter moved or the check status changed: what `option log-health-checks` logs (as
+  // HAProxy does; a server checked at full health again and again logs nothing).
+  bool reported = false;
 };
 
 // HAProxy's per-server check state machine. A health counter runs from 0 to rise+fall-1: the
-// server is UP from `rise` up, DOWN below. A success while DOWN counts up and, on reaching
-// `rise`, marks the server UP and jumps to the top; a failure while UP counts down, and a
+// server is UP from `rise` up, DOWN below. A success counts up and, on reaching `rise` (or
+// while UP), marks the server UP and jumps to the top; a failure while UP counts down, and a
 // failure at `rise` marks it DOWN and drops to 0; a failure while DOWN drops to 0. A server
 // starts UP with health = rise, so the first failed check marks it down, as in HAProxy.
 //

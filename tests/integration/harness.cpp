@@ -134,12 +134,15 @@ std::string TempDir::write(const std::string& name, const std::string& text) con
   return file;
 }
 
-Backend::Backend(const std::string& name, const std::string& mode, const std::string& address)
+Backend::Backend(const std::string& name, const std::string& mode, const std::string& address,
+                 std::vector<std::string> extra_args, uint16_t port)
     : name_(name), host_(address) {
-  std::string listen =
-      address.find(':') != std::string::npos ? "[" + address + "]:0" : address + ":0";
-  process_ = std::make_unique<Process>(std::vector<std::string>{
-      LB_DEMO_BACKEND_PATH, "--name", name, "--listen", listen, "--mode", mode});
+  std::string listen = (address.find(':') != std::string::npos ? "[" + address + "]" : address) +
+                       ":" + std::to_string(port);
+  std::vector<std::string> argv{
+      LB_DEMO_BACKEND_PATH, "--name", name, "--listen", listen, "--mode", mode};
+  argv.insert(argv.end(), extra_args.begin(), extra_args.end());
+  process_ = std::make_unique<Process>(argv);
   auto match = process_->waitFor(std::regex("listening on .*:([0-9]+)\n"));
   if (!match) throw std::runtime_error("backend " + name + " did not start: " + process_->output());
   port_ = static_cast<uint16_t>(std::stoi((*match)[1]));

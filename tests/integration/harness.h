@@ -67,11 +67,14 @@ class TempDir {
   std::string path_;
 };
 
-// lb-demo-backend: mode "hello" (sends NAME\n, then echoes), "echo" or "http".
+// lb-demo-backend: mode "hello" (sends NAME\n, then echoes), "echo" or "http". `extra_args` go
+// to lb-demo-backend (e.g. {"--status", "503"}); `port` 0 lets the kernel choose (give a former
+// backend's port to bring it back where it was).
 class Backend {
  public:
   Backend(const std::string& name, const std::string& mode = "hello",
-          const std::string& address = "127.0.0.1");
+          const std::string& address = "127.0.0.1", std::vector<std::string> extra_args = {},
+          uint16_t port = 0);
   uint16_t port() const { return port_; }
   const std::string& name() const { return name_; }
   // "127.0.0.1:PORT" / "[::1]:PORT"

@@ -3,8 +3,11 @@
 // echo server for relay tests.
 //
 //   lb-demo-backend --name backend1 --listen 127.0.0.1:8081 [--mode http|echo|hello]
+//                   [--status CODE] [--body TEXT]
 //
-// http:  reads a request, answers "200 OK" with a page saying the name, closes.
+// http:  reads a request, answers "200 OK" with a page saying the name, closes. --status and
+//        --body change the answer, so health checks that expect a status or a content can be
+//        shown failing (a server that answers "503" or "maintenance").
 // echo:  sends back every byte received; on the client's FIN, finishes sending, then FINs.
 // hello: sends "NAME\n" at once, then behaves like echo.
 // It prints "listening on ADDRESS:PORT" (port 0 asks the kernel for one) once it accepts.
@@ -47,7 +50,28 @@ void echo(int fd) {
   }
 }
 
-void http(int fd, const std::string& name) {
+const char* reasonPhrase(int status) {
+  switch (status) {
+    case 200:
+      return "OK";
+    case 204:
+      return "No Content";
+    case 301:
+      return "Moved Permanently";
+    case 302:
+      return "Found";
+    case 404:
+      return "Not Found";
+    case 500:
+      return "Internal Server Error";
+    case 503:
+      return "Service Unavailable";
+    default:
+      return "Status";
+  }
+}
+
+void http(int fd, const std::string& name, int status, const std::string& custom_body) {
   std::string request;
   char buffer[4096];
   while (request.find("\r\n\r\n") == std::string::npos &&
@@ -56,11 +80,13 @@ void http(int fd, const std::string& name) {
     if (n <= 0) break;
     request.append(buffer, static_cast<size_t>(n));
   }
-  std::string body =
-      "<html><body><h1>" + name + "</h1><p>Served by " + name + " behind lb.</p></body></html>\n";
-  std::string response = "HTTP/1.0 200 OK\r\nContent-Type: text/html\r\nContent-Length: " +
-                         std::to_string(body.size()) +
-                         "\r\nConnection: close\r\nX-Backend: " + name + "\r\n\r\n" + body;
+  std::string body = !custom_body.empty() ? custom_body + "\n"
+                                          : "<html><body><h1>" + name + "</h1><p>Served by " +
+                                                name + " behind lb.</p></body></html>\n";
+  std::string response =
+      "HTTP/1.0 " + std::to_string(status) + " " + reasonPhrase(status) +
+      "\r\nContent-Type: text/html\r\nContent-Length: " + std::to_string(body.size()) +
+      "\r\nConnection: close\r\nX-Backend: " + name + "\r\n\r\n" + body;
   sendAll(fd, response.data(), response.size());
   ::shutdown(fd, SHUT_WR);
   while (::recv(fd, buffer, sizeof buffer, 0) > 0) {
@@ -73,6 +99,8 @@ int main(int argc, char** argv) {
   std::string name = "backend";
   std::string listen = "127.0.0.1:0";
   std::string mode = "http";
+  int status = 200;
+  std::string body;
   CLI::App app{"lb-demo-backend: a tiny server that names itself"};
   app.add_option("--name", name, "name to answer with")->capture_default_str();
   app.add_option("--listen", listen, "ADDRESS:PORT, [v6]:PORT; port 0 picks a free one")
@@ -80,6 +108,12 @@ int main(int argc, char** argv) {
   app.add_option("--mode", mode, "http, echo or hello")
       ->check(CLI::IsMember({"http", "echo", "hello"}))
       ->capture_default_str();
+  app.add_option("--status", status, "http mode: the status code to answer with")
+      ->check(CLI::Range(100, 599))
+      ->capture_default_str();
+  app.add_option("--body", body,
+                 "http mode: the body to answer with (default: a page naming "
+                 "the server)");
   CLI11_PARSE(app, argc, argv);
   ::signal(SIGPIPE, SIG_IGN);
 
@@ -127,9 +161,9 @@ int main(int argc, char** argv) {
     int fd = ::accept(server, nullptr, nullptr);
     if (fd < 0) continue;
     ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    std::thread([fd, name, mode] {
+    std::thread([fd, name, mode, status, body] {
       if (mode == "http") {
-        http(fd, name);
+        http(fd, name, status, body);
       } else {
         if (mode == "hello") {
           std::string hello = name + "\n";
