@@ -172,6 +172,13 @@ void Agent::beginStop(bool hard) {
   if (!stopping_) {
     stopping_ = true;
     checker_.stop();
+    const auto& late = checker_.lateness();
+    if (late.count() > 0) {
+      spdlog::info(
+          "health checks: {} run; start lateness p50 {} ms, p90 {} ms, p99 {} ms, max {} ms",
+          late.count(), late.percentile(0.5), late.percentile(0.9), late.percentile(0.99),
+          late.max());
+    }
     proxy_->stopAccepting();
     uint32_t running = proxy_->activeSessions();
     if (current_->hard_stop_after) {

@@ -33,6 +33,7 @@ struct HealthChecker::Task {
   bool in_flight = false;
   uint64_t generation = 0;  // results of a probe started before the last apply are dropped
   std::optional<Clock::time_point> up_since;
+  Clock::time_point due;  // when the scheduled check should start
 };
 
 HealthChecker::HealthChecker(asio::io_context& control, Hooks hooks)
@@ -148,6 +149,7 @@ void HealthChecker::schedule(Task& task, Millis delay) {
     delay += Millis(static_cast<long>(rng_ % static_cast<uint64_t>(2 * range + 1)) - range);
   }
   runtime::ServerState* key = task.state.get();
+  task.due = Clock::now() + delay;
   task.timer.expires_after(delay);
   task.timer.async_wait([this, key](const boost::system::error_code& ec) {
     if (!ec) runCheck(key);
@@ -161,6 +163,7 @@ void HealthChecker::runCheck(runtime::ServerState* key) {
   if (!task.config.check() || task.in_flight) return;
   if (task.state->admin.load() == AdminState::kMaint) return;  // checks pause in MAINT
   task.in_flight = true;
+  lateness_.add(std::chrono::duration_cast<Millis>(Clock::now() - task.due));
   uint64_t generation = task.generation;
   runProbe(io_, task.spec, task.target, [this, key, generation](const CheckResult& result) {
     onResult(key, generation, result);

@@ -10,6 +10,7 @@
 #include <string>
 
 #include "agent/health/event_sink.h"
+#include "agent/health/lateness.h"
 #include "agent/health/probe.h"
 #include "agent/health/server_health.h"
 #include "agent/runtime/runtime.h"
@@ -47,6 +48,9 @@ class HealthChecker : public runtime::PassiveObserver {
 
   void stop();
 
+  // How late active checks started against their schedule, since the agent started.
+  const Lateness& lateness() const { return lateness_; }
+
  private:
   struct Task;
 
@@ -69,6 +73,7 @@ class HealthChecker : public runtime::PassiveObserver {
   uint64_t generation_ = 0;
   uint64_t rng_;
   bool stopped_ = false;
+  Lateness lateness_;
 };
 
 }  // namespace lb::health

@@ -2,6 +2,7 @@
 // passive-check actions give exact states, health counters and next intervals. Pure logic: the
 // "clock" is the interval the machine asks for, so no time passes in these tests.
 #include "agent/health/server_health.h"
+#include "agent/health/lateness.h"
 
 #include <gtest/gtest.h>
 
@@ -476,6 +477,25 @@ TEST(CheckStatusTest, NamesAndDescriptionsAreHaproxys) {
     EXPECT_STREQ(statusName(row.status), row.name);
     EXPECT_STREQ(statusDescription(row.status), row.description);
   }
+}
+
+}  // namespace
+}  // namespace lb::health
+
+namespace lb::health {
+namespace {
+
+TEST(LatenessTest, PercentilesOverOneMillisecondBuckets) {
+  Lateness late;
+  EXPECT_EQ(late.percentile(0.5), 0);
+  for (int ms = 1; ms <= 100; ++ms) late.add(std::chrono::milliseconds(ms));
+  late.add(std::chrono::milliseconds(-5));     // early counts as on time
+  late.add(std::chrono::milliseconds(60000));  // beyond the last bucket
+  EXPECT_EQ(late.count(), 102u);
+  EXPECT_EQ(late.percentile(0.5), 51);
+  EXPECT_EQ(late.percentile(0.9), 91);
+  EXPECT_EQ(late.percentile(1.0), 10000);
+  EXPECT_EQ(late.max(), 60000);
 }
 
 }  // namespace
