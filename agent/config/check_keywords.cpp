@@ -4,6 +4,7 @@
 
 #include "agent/config/address.h"
 #include "agent/config/keyword_context.h"
+#include "agent/config/lexical.h"
 #include "agent/config/suggest.h"
 
 namespace lb::config::detail {
@@ -242,8 +243,7 @@ void tcpCheckKeyword(KeywordContext& ctx) {
       rule.set_comment(w[2]);
     } else {
       const std::string& hex = w[2];
-      if (hex.size() % 2 != 0 ||
-          hex.find_first_not_of("0123456789abcdefABCDEF") != std::string::npos) {
+      if (!isHexBytes(hex)) {
         ctx.error("'tcp-check send-binary' expects an even number of hexadecimal digits, not '" +
                   hex + "'");
         return;
@@ -256,9 +256,7 @@ void tcpCheckKeyword(KeywordContext& ctx) {
     KeywordContext sub{shifted, ctx.where, ctx.diag, ctx.section_cap, ctx.proxy, nullptr};
     auto expect = parseExpect(sub, 1, {"string", "rstring", "binary"});
     if (!expect) return;
-    if (expect->match() == Expect::BINARY &&
-        (expect->pattern().size() % 2 != 0 ||
-         expect->pattern().find_first_not_of("0123456789abcdefABCDEF") != std::string::npos)) {
+    if (expect->match() == Expect::BINARY && !isHexBytes(expect->pattern())) {
       ctx.error("'tcp-check expect binary' expects hexadecimal digits, not '" + expect->pattern() +
                 "'");
       return;

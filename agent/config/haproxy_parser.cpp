@@ -4,6 +4,7 @@
 #include <cctype>
 
 #include "agent/config/keyword_context.h"
+#include "agent/config/lexical.h"
 #include "agent/config/suggest.h"
 
 namespace lb::config {
@@ -17,13 +18,6 @@ namespace {
 // Sections HAProxy has that a TCP balancer does not use: skipped with one warning each.
 constexpr std::string_view kIgnoredSections[] = {"userlist", "peers",       "resolvers", "mailers",
                                                  "program",  "http-errors", "ring",      "cache"};
-
-bool validName(std::string_view name) {
-  return !name.empty() && std::all_of(name.begin(), name.end(), [](char c) {
-    return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.' ||
-           c == ':';
-  });
-}
 
 std::vector<std::string> keywordNames(unsigned cap) {
   std::vector<std::string> names{"global", "defaults", "frontend", "backend", "listen"};
@@ -181,7 +175,7 @@ bool HaproxyParser::openSection(const std::vector<std::string>& words, const Loc
   if (keyword != "defaults" && draft->name.empty()) {
     diag_.error(where, "'" + keyword + "' needs a name, e.g. '" + keyword + " web'");
     draft->name = "<unnamed>";
-  } else if (keyword == "defaults" && !draft->name.empty() && !validName(draft->name)) {
+  } else if (keyword == "defaults" && !draft->name.empty() && !isValidName(draft->name)) {
     // Only for defaults: the validator checks the names of frontends and backends, with the
     // same message, and one mistake should be reported once.
     diag_.error(where, "invalid " + keyword + " name '" + draft->name +

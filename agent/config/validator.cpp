@@ -7,6 +7,7 @@
 
 #include "agent/config/address.h"
 #include "agent/config/duration.h"
+#include "agent/config/lexical.h"
 #include "agent/config/suggest.h"
 
 namespace lb::config {
@@ -22,13 +23,6 @@ using lb::v1::Server;
 
 std::string at(std::string_view prefix, int index) {
   return std::string(prefix) + "[" + std::to_string(index) + "]";
-}
-
-bool validName(const std::string& name) {
-  return !name.empty() && std::all_of(name.begin(), name.end(), [](char c) {
-    return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.' ||
-           c == ':';
-  });
 }
 
 class Validator {
@@ -68,7 +62,7 @@ class Validator {
 
   void checkName(std::string_view kind, const std::string& name, const std::string& path,
                  std::map<std::string, int>& seen) {
-    if (!validName(name)) {
+    if (!isValidName(name)) {
       error(path + ".name", "invalid " + std::string(kind) + " name '" + name +
                                 "': use letters, digits, '-', '_', '.' and ':' only");
       return;
@@ -209,8 +203,7 @@ class Validator {
         break;
       case Expect::BINARY:
         if (http) error(path + ".match", "'binary' applies to tcp-check only");
-        if (expect.pattern().empty() || expect.pattern().size() % 2 != 0 ||
-            expect.pattern().find_first_not_of("0123456789abcdefABCDEF") != std::string::npos) {
+        if (expect.pattern().empty() || !isHexBytes(expect.pattern())) {
           error(path + ".pattern", "'binary' expects an even number of hexadecimal digits");
         }
         break;
@@ -269,8 +262,7 @@ class Validator {
           }
           break;
         case lb::v1::TcpCheckRule::kSendBinary:
-          if (rule.send_binary().size() % 2 != 0 ||
-              rule.send_binary().find_first_not_of("0123456789abcdefABCDEF") != std::string::npos) {
+          if (!isHexBytes(rule.send_binary())) {
             error(rpath + ".send_binary", "send-binary expects an even number of hex digits");
           }
           break;
