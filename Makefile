@@ -42,4 +42,4 @@ bench: deps
 	bench/run.py --lb $(BENCH_BUILD)/bin/lb-agent $(BENCH_ARGS)
 
 clean:
-	rm -rf $(BUILD) build-asan build-fuzz
+	rm -rf $(BUILD) build-asan build-fuzz $(BENCH_BUILD)
