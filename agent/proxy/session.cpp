@@ -528,8 +528,8 @@ void Session::log() {
   r.accepted = accepted_wall_;
   r.frontend = frontend_.name;
   r.backend = backend_ != nullptr ? backend_->name : "<NOSRV>";
-  if (last_server_ && connected_) r.server = backend_->servers[*last_server_].name;
-  if (last_server_ && !connected_ && termination_[1] != 'Q') {
+  // A session that ended while queued names no server, as in HAProxy.
+  if (last_server_ && (connected_ || termination_[1] != 'Q')) {
     r.server = backend_->servers[*last_server_].name;
   }
   r.queue_ms = queue_start_ ? millisBetween(*queue_start_, queue_end_.value_or(now)) : 0;

@@ -2,18 +2,14 @@
 // problem printed as FILE:LINE, exit status 0 only for a valid configuration.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
-#include <cerrno>
-#include <cstdlib>
-#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <regex>
 #include <sstream>
 #include <string>
 #include <vector>
+
+#include "tests/integration/harness.h"
 
 namespace lb {
 namespace {
@@ -27,69 +23,25 @@ struct RunResult {
   std::string output;  // stdout and stderr, interleaved as written
 };
 
-// Runs lb-agent with `args`, capturing both output streams through one pipe.
+// Runs lb-agent with `args` to completion.
 RunResult runAgent(const std::vector<std::string>& args) {
-  int fds[2];
-  if (::pipe(fds) != 0) {
-    ADD_FAILURE() << "pipe: " << std::strerror(errno);
-    return {};
-  }
-  std::vector<std::string> argv_storage{LB_AGENT_PATH};
-  argv_storage.insert(argv_storage.end(), args.begin(), args.end());
-  std::vector<char*> argv;
-  for (auto& arg : argv_storage) argv.push_back(arg.data());
-  argv.push_back(nullptr);
-
-  pid_t pid = ::fork();
-  if (pid == 0) {
-    ::dup2(fds[1], STDOUT_FILENO);
-    ::dup2(fds[1], STDERR_FILENO);
-    ::close(fds[0]);
-    ::close(fds[1]);
-    ::execv(argv[0], argv.data());
-    std::_Exit(127);
-  }
-  ::close(fds[1]);
+  std::vector<std::string> argv{LB_AGENT_PATH};
+  argv.insert(argv.end(), args.begin(), args.end());
+  testing::Process agent(argv);
   RunResult result;
-  if (pid < 0) {
-    ADD_FAILURE() << "fork: " << std::strerror(errno);
-    ::close(fds[0]);
-    return result;
-  }
-  char buffer[4096];
-  ssize_t n;
-  while ((n = ::read(fds[0], buffer, sizeof buffer)) > 0 || (n < 0 && errno == EINTR)) {
-    if (n > 0) result.output.append(buffer, static_cast<size_t>(n));
-  }
-  ::close(fds[0]);
-  int status = 0;
-  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-  }
-  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  result.output = agent.finalOutput();
+  result.exit_code = agent.wait().value_or(-1);
   return result;
 }
 
 // A fresh directory per test for the configuration files it writes.
 class CheckConfigTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    std::string pattern = (fs::temp_directory_path() / "lb_check_config_XXXXXX").string();
-    ASSERT_NE(::mkdtemp(pattern.data()), nullptr) << std::strerror(errno);
-    dir_ = pattern;
-  }
-  void TearDown() override {
-    std::error_code ignored;
-    if (!dir_.empty()) fs::remove_all(dir_, ignored);
-  }
-
   std::string write(const std::string& name, const std::string& text) {
-    fs::path path = dir_ / name;
-    std::ofstream out(path, std::ios::binary);
-    out << text;
-    return path.string();
+    return dir_.write(name, text);
   }
 
-  fs::path dir_;
+  testing::TempDir dir_;
 };
 
 // The configuration as the HAProxy TCP guide prints it (its server placeholders filled in):
@@ -185,7 +137,7 @@ TEST_F(CheckConfigTest, YamlErrorsCarryFileAndLine) {
 }
 
 TEST_F(CheckConfigTest, MissingFileFails) {
-  std::string path = (dir_ / "does-not-exist.cfg").string();
+  std::string path = dir_.path() + "/does-not-exist.cfg";
   RunResult run = runAgent({"-c", "-f", path});
   EXPECT_NE(run.exit_code, 0) << run.output;
   EXPECT_THAT(run.output, HasSubstr("does-not-exist.cfg"));

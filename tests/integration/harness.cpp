@@ -82,6 +82,13 @@ std::optional<std::smatch> Process::waitFor(const std::regex& pattern, Millis ti
   }
 }
 
+std::string Process::finalOutput(Millis timeout) {
+  wait(timeout);
+  std::unique_lock lock(mutex_);
+  changed_.wait_for(lock, timeout, [this] { return eof_; });
+  return output_;
+}
+
 std::string Process::output() {
   std::lock_guard lock(mutex_);
   return output_;

@@ -40,6 +40,8 @@ class Process {
   void signal(int sig);
   // Waits for the process to exit; returns its exit code (128+signal), or nullopt on timeout.
   std::optional<int> wait(Millis timeout = 10s);
+  // Waits for the process to exit and for its output to end; returns all of the output.
+  std::string finalOutput(Millis timeout = 10s);
   bool running();
 
  private:
