@@ -366,6 +366,14 @@ void optionAllbackups(KeywordContext& ctx, bool negate) {
   ctx.proxy->backend.set_allbackups(!negate);
 }
 
+void optionTcpSmartAccept(KeywordContext& ctx, bool negate) {
+  ctx.proxy->frontend.set_tcp_smart_accept(!negate);
+}
+
+void optionTcpSmartConnect(KeywordContext& ctx, bool negate) {
+  ctx.proxy->backend.set_tcp_smart_connect(!negate);
+}
+
 constexpr unsigned kFe = kCapDefaults | kCapFrontend;
 constexpr unsigned kBe = kCapDefaults | kCapBackend;
 
@@ -405,6 +413,8 @@ constexpr std::array kProxyOptions{
     OptionSpec{"dontlognull", kFe, optionDontlognull},
     OptionSpec{"redispatch", kBe, optionRedispatch},
     OptionSpec{"allbackups", kBe, optionAllbackups},
+    OptionSpec{"tcp-smart-accept", kFe, optionTcpSmartAccept},
+    OptionSpec{"tcp-smart-connect", kBe, optionTcpSmartConnect},
 };
 
 constexpr std::string_view kHttpOnly = "it applies to HTTP mode only";

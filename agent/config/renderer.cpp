@@ -68,6 +68,9 @@ void renderFrontend(std::ostream& out, const Frontend& fe) {
   if (fe.log().global()) out << "    log global\n";
   if (fe.log().tcplog()) out << "    option tcplog\n";
   if (fe.log().dontlognull()) out << "    option dontlognull\n";
+  if (fe.has_tcp_smart_accept()) {
+    out << (fe.tcp_smart_accept() ? "    option" : "    no option") << " tcp-smart-accept\n";
+  }
   if (!fe.default_backend().empty()) out << "    default_backend " << fe.default_backend() << "\n";
 }
 
@@ -181,6 +184,9 @@ void renderBackend(std::ostream& out, const Backend& be) {
   }
   if (be.redispatch()) out << "    option redispatch\n";
   if (be.allbackups()) out << "    option allbackups\n";
+  if (be.has_tcp_smart_connect()) {
+    out << (be.tcp_smart_connect() ? "    option" : "    no option") << " tcp-smart-connect\n";
+  }
   renderTimeouts(out, be.timeouts());
   renderHealthCheck(out, be.health_check());
   for (const auto& s : be.servers()) renderServer(out, s);

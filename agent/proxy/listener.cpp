@@ -1,11 +1,15 @@
 #include "agent/proxy/listener.h"
 
 #include <net/if.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <spdlog/spdlog.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
-#include <boost/asio/ip/v6_only.hpp>
 #include <boost/asio/post.hpp>
+#include <cerrno>
+#include <cstring>
 
 #include "agent/proxy/session.h"
 
@@ -15,96 +19,156 @@ namespace asio = boost::asio;
 using asio::ip::tcp;
 using boost::system::error_code;
 
-Listener::Listener(Worker& worker, std::string frontend, tcp::acceptor acceptor,
+namespace {
+
+// Connections accepted per wake-up before the worker's sessions get a turn.
+constexpr int kAcceptBatch = 32;
+
+error_code lastError() {
+  return error_code(errno, boost::system::system_category());
+}
+
+bool setOption(int fd, int level, int name, int value, error_code& ec) {
+  if (::setsockopt(fd, level, name, &value, sizeof value) == 0) return true;
+  ec = lastError();
+  return false;
+}
+
+}  // namespace
+
+Listener::Listener(Worker& worker, std::string frontend, int fd,
                    runtime::ConnectionGate& global_gate)
     : worker_(worker),
       frontend_(std::move(frontend)),
-      acceptor_(std::move(acceptor)),
+      fd_(fd),
       global_gate_(global_gate),
       retry_timer_(worker.io()) {}
+
+Listener::~Listener() {
+  if (fd_ >= 0) ::close(fd_);
+  if (held_) ::close(*held_);
+}
 
 std::shared_ptr<Listener> Listener::open(Worker& worker, const std::string& frontend,
                                          const tcp::endpoint& endpoint, const lb::v1::Bind& bind,
                                          runtime::ConnectionGate& global_gate, error_code& ec) {
-  tcp::acceptor acceptor(worker.io());
-  acceptor.open(endpoint.protocol(), ec);
-  if (ec) return nullptr;
-  acceptor.set_option(asio::socket_base::reuse_address(true), ec);
-  int one = 1;
-  if (::setsockopt(acceptor.native_handle(), SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) != 0) {
-    ec = error_code(errno, boost::system::system_category());
+  int fd = ::socket(endpoint.protocol().family(), SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+                    IPPROTO_TCP);
+  if (fd < 0) {
+    ec = lastError();
     return nullptr;
   }
+  auto fail = [&] {
+    ::close(fd);
+    return nullptr;
+  };
+  if (!setOption(fd, SOL_SOCKET, SO_REUSEADDR, 1, ec)) return fail();
+  if (!setOption(fd, SOL_SOCKET, SO_REUSEPORT, 1, ec)) return fail();
+  // Accepted sockets inherit it: no setsockopt per connection.
+  if (!setOption(fd, IPPROTO_TCP, TCP_NODELAY, 1, ec)) return fail();
   if (endpoint.address().is_v6() && (bind.v6only() || bind.v4v6())) {
-    acceptor.set_option(asio::ip::v6_only(bind.v6only()), ec);
-    if (ec) return nullptr;
+    if (!setOption(fd, IPPROTO_IPV6, IPV6_V6ONLY, bind.v6only() ? 1 : 0, ec)) return fail();
   }
   if (!bind.interface().empty()) {
     const std::string& name = bind.interface();
-    if (::setsockopt(acceptor.native_handle(), SOL_SOCKET, SO_BINDTODEVICE, name.c_str(),
+    if (::setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, name.c_str(),
                      static_cast<socklen_t>(name.size())) != 0) {
-      ec = error_code(errno, boost::system::system_category());
-      return nullptr;
+      ec = lastError();
+      return fail();
     }
   }
-  acceptor.bind(endpoint, ec);
-  if (ec) return nullptr;
-  acceptor.listen(bind.has_backlog() ? static_cast<int>(bind.backlog())
-                                     : asio::socket_base::max_listen_connections,
-                  ec);
-  if (ec) return nullptr;
-  return std::make_shared<Listener>(worker, frontend, std::move(acceptor), global_gate);
+  if (::bind(fd, endpoint.data(), static_cast<socklen_t>(endpoint.size())) != 0) {
+    ec = lastError();
+    return fail();
+  }
+  int backlog = bind.has_backlog() ? static_cast<int>(bind.backlog()) : SOMAXCONN;
+  if (::listen(fd, backlog) != 0) {
+    ec = lastError();
+    return fail();
+  }
+  return std::make_shared<Listener>(worker, frontend, fd, global_gate);
 }
 
 tcp::endpoint Listener::localEndpoint() const {
-  error_code ec;
-  return acceptor_.local_endpoint(ec);
+  tcp::endpoint endpoint;
+  socklen_t length = static_cast<socklen_t>(endpoint.capacity());
+  if (fd_ < 0 || ::getsockname(fd_, endpoint.data(), &length) != 0) return {};
+  endpoint.resize(length);
+  return endpoint;
 }
 
 void Listener::start() {
-  accept();
+  if (closed_) return;
+  // The first event reports connections already in the backlog.
+  if (!worker_.poller().add(fd_, this)) {
+    spdlog::error("frontend {}: cannot watch its listening socket: {}", frontend_,
+                  std::strerror(errno));
+  }
 }
 
 void Listener::close() {
-  closed_ = true;
-  error_code ignored;
-  acceptor_.close(ignored);
-  retry_timer_.cancel();
-  held_.reset();
-}
-
-void Listener::accept() {
   if (closed_) return;
-  acceptor_.async_accept(worker_.io(), peer_,
-                         [self = shared_from_this()](const error_code& ec, tcp::socket socket) {
-                           self->onAccept(ec, std::move(socket));
-                         });
+  closed_ = true;
+  if (fd_ >= 0) ::close(fd_);
+  fd_ = -1;
+  retry_timer_.cancel();
+  if (held_) ::close(*held_);
+  held_.reset();
+  worker_.poller().retire(shared_from_this());  // an event for it may be in the current batch
 }
 
-void Listener::onAccept(const error_code& ec, tcp::socket socket) {
-  if (closed_ || ec == asio::error::operation_aborted) return;
-  if (ec) {
-    // Out of file descriptors or memory: back off briefly instead of spinning.
-    spdlog::warn("frontend {}: accept failed: {}", frontend_, ec.message());
-    retry_timer_.expires_after(std::chrono::milliseconds(100));
-    retry_timer_.async_wait([self = shared_from_this()](const error_code& error) {
-      if (!error) self->accept();
-    });
-    return;
-  }
+void Listener::onEvents(uint32_t events) {
+  if (closed_) return;
+  if (events & (EPOLLIN | EPOLLERR | EPOLLHUP)) readable_ = true;
+  acceptSome();
+}
+
+void Listener::acceptSome() {
+  if (closed_ || held_ || backing_off_ || !readable_) return;
   const auto& runtime = worker_.runtime();
-  const runtime::FrontendRuntime* frontend = runtime ? runtime->findFrontend(frontend_) : nullptr;
-  if (frontend == nullptr || frontend->backend == nullptr) {
-    accept();  // the frontend is going away; the socket closes here
-    return;
+  for (int i = 0; i < kAcceptBatch; ++i) {
+    tcp::endpoint peer;  // filled in by accept4 itself: no getpeername per connection
+    socklen_t length = static_cast<socklen_t>(peer.capacity());
+    int fd = ::accept4(fd_, peer.data(), &length, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (fd < 0) {
+      if (errno == EAGAIN || errno == EWOULDBLOCK) {
+        readable_ = false;
+        return;
+      }
+      if (errno == EINTR || errno == ECONNABORTED || errno == EPROTO || errno == EPERM) {
+        continue;  // that connection went away; others may wait
+      }
+      // Out of file descriptors or memory: back off briefly instead of spinning.
+      spdlog::warn("frontend {}: accept failed: {}", frontend_, std::strerror(errno));
+      backing_off_ = true;
+      retry_timer_.expires_after(std::chrono::milliseconds(100));
+      retry_timer_.async_wait([self = shared_from_this()](const error_code& error) {
+        self->backing_off_ = false;
+        if (!error) self->acceptSome();
+      });
+      return;
+    }
+    peer.resize(length);
+    const runtime::FrontendRuntime* frontend = runtime ? runtime->findFrontend(frontend_) : nullptr;
+    if (frontend == nullptr || frontend->backend == nullptr) {
+      ::close(fd);  // the frontend is going away
+      continue;
+    }
+    if (!admit(*frontend, runtime->maxconn)) {
+      held_ = fd;
+      held_peer_ = peer;
+      return;  // parked: resume() continues
+    }
+    serve(fd, peer);
   }
-  if (!admit(*frontend, runtime->maxconn)) {
-    held_.emplace(std::move(socket));
-    held_peer_ = peer_;
-    return;  // parked: resume() continues
-  }
-  serve(std::move(socket), peer_);
-  accept();
+  // A full batch: more may wait, and no new event will say so. Continue after the worker's
+  // other work.
+  if (continue_posted_) return;
+  continue_posted_ = true;
+  asio::post(worker_.io(), [self = shared_from_this()] {
+    self->continue_posted_ = false;
+    self->acceptSome();
+  });
 }
 
 bool Listener::admit(const runtime::FrontendRuntime& frontend, uint32_t global_max) {
@@ -127,10 +191,10 @@ bool Listener::admit(const runtime::FrontendRuntime& frontend, uint32_t global_m
   return true;
 }
 
-void Listener::serve(tcp::socket socket, const tcp::endpoint& peer) {
-  auto session =
-      std::make_shared<Session>(worker_, std::move(socket), peer, worker_.runtime(),
-                                *worker_.runtime()->findFrontend(frontend_), global_gate_);
+void Listener::serve(int fd, const tcp::endpoint& peer) {
+  auto session = std::make_shared<Session>(worker_, fd, peer, worker_.runtime(),
+                                            *worker_.runtime()->findFrontend(frontend_),
+                                            global_gate_);
   session->start();
 }
 
@@ -140,15 +204,16 @@ void Listener::resume() {
     const auto& runtime = worker_.runtime();
     const runtime::FrontendRuntime* frontend = runtime->findFrontend(frontend_);
     if (frontend == nullptr || frontend->backend == nullptr) {
+      ::close(*held_);
       held_.reset();
     } else {
       if (!admit(*frontend, runtime->maxconn)) return;
-      tcp::socket socket = std::move(*held_);
+      int fd = *held_;
       held_.reset();
-      serve(std::move(socket), held_peer_);
+      serve(fd, held_peer_);
     }
   }
-  accept();
+  acceptSome();
 }
 
 }  // namespace lb::proxy

@@ -6,6 +6,7 @@
 #include <optional>
 #include <string>
 
+#include "agent/proxy/poller.h"
 #include "agent/proxy/worker.h"
 #include "agent/runtime/server_state.h"
 
@@ -13,16 +14,18 @@ namespace lb::proxy {
 
 // One listening socket of one frontend bind on one worker (every worker has its own socket on
 // the same address, with SO_REUSEPORT, so the kernel spreads connections without a lock).
+// It accepts in batches (accept4, non-blocking sockets) when its Poller reports connections.
 // At `maxconn` (global or frontend) it stops accepting and parks itself until a connection
 // ends, as HAProxy does: new clients wait in the kernel's backlog instead of being refused.
 //
 // Threads: created and bound by the control thread, then used on its worker's thread only.
-class Listener : public std::enable_shared_from_this<Listener> {
+class Listener : public std::enable_shared_from_this<Listener>, private PollHandler {
  public:
-  Listener(Worker& worker, std::string frontend, boost::asio::ip::tcp::acceptor acceptor,
-           runtime::ConnectionGate& global_gate);
+  // Takes ownership of `fd`, a listening socket.
+  Listener(Worker& worker, std::string frontend, int fd, runtime::ConnectionGate& global_gate);
+  ~Listener();
 
-  // Opens, binds and listens a socket for `endpoint` on `worker`'s io_context.
+  // Opens, binds and listens a socket for `endpoint`, to be served by `worker`.
   static std::shared_ptr<Listener> open(Worker& worker, const std::string& frontend,
                                         const boost::asio::ip::tcp::endpoint& endpoint,
                                         const lb::v1::Bind& bind,
@@ -37,21 +40,23 @@ class Listener : public std::enable_shared_from_this<Listener> {
   void close();
 
  private:
-  void accept();
-  void onAccept(const boost::system::error_code& ec, boost::asio::ip::tcp::socket socket);
+  void onEvents(uint32_t events) override;
+  // Accepts what the backlog holds, a batch at a time.
+  void acceptSome();
   // Takes a global and a frontend slot; on failure parks the listener on the full gate.
   bool admit(const runtime::FrontendRuntime& frontend, uint32_t global_max);
-  void serve(boost::asio::ip::tcp::socket socket, const boost::asio::ip::tcp::endpoint& peer);
+  void serve(int fd, const boost::asio::ip::tcp::endpoint& peer);
   void resume();
 
   Worker& worker_;
   std::string frontend_;
-  boost::asio::ip::tcp::acceptor acceptor_;
+  int fd_;
   runtime::ConnectionGate& global_gate_;
   boost::asio::steady_timer retry_timer_;
-  // The client's address, filled in by accept(2) itself: no getpeername per connection.
-  boost::asio::ip::tcp::endpoint peer_;
-  std::optional<boost::asio::ip::tcp::socket> held_;  // accepted while at maxconn
+  bool readable_ = false;        // connections may be waiting in the backlog
+  bool backing_off_ = false;     // accept failed for lack of descriptors or memory
+  bool continue_posted_ = false;
+  std::optional<int> held_;  // accepted while at maxconn
   boost::asio::ip::tcp::endpoint held_peer_;
   bool closed_ = false;
 };

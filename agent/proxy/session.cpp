@@ -1,10 +1,14 @@
 #include "agent/proxy/session.h"
 
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <spdlog/spdlog.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <boost/asio/post.hpp>
-#include <boost/asio/write.hpp>
+#include <cerrno>
+#include <cstring>
 
 #include "agent/proxy/tcp_log.h"
 
@@ -46,7 +50,7 @@ long millisBetween(Session::Clock::time_point from, Session::Clock::time_point t
 
 }  // namespace
 
-Session::Session(Worker& worker, tcp::socket client, const tcp::endpoint& client_endpoint,
+Session::Session(Worker& worker, int client_fd, const tcp::endpoint& client_endpoint,
                  std::shared_ptr<const runtime::Runtime> runtime,
                  const runtime::FrontendRuntime& frontend, runtime::ConnectionGate& global_gate)
     : worker_(worker),
@@ -54,20 +58,39 @@ Session::Session(Worker& worker, tcp::socket client, const tcp::endpoint& client
       frontend_(frontend),
       backend_(frontend.backend),
       global_gate_(global_gate),
-      client_(std::move(client)),
-      server_(worker.io()),
       timer_(worker.io()),
-      client_endpoint_(client_endpoint) {}
+      client_endpoint_(client_endpoint) {
+  client_.session = this;
+  client_.fd = client_fd;
+  client_.client = true;
+  server_.session = this;
+  size_t size = runtime_->bufsize;
+  up_ = Direction{&client_, &server_, nullptr, size, true};
+  down_ = Direction{&server_, &client_, nullptr, size, false};
+}
 
-Session::~Session() = default;
+Session::~Session() {
+  closeSide(client_);
+  closeSide(server_);
+}
 
 void Session::start() {
   worker_.add(shared_from_this());
   accepted_wall_ = std::chrono::system_clock::now();
   accepted_ = Clock::now();
   frontend_.state->total.fetch_add(1, std::memory_order_relaxed);
-  error_code ec;
-  client_.set_option(tcp::no_delay(true), ec);
+  // TCP_NODELAY comes from the listening socket (accepted sockets inherit it).
+  if (!worker_.poller().add(client_.fd, &client_)) {
+    spdlog::error("frontend {}: cannot watch a client connection: {}", frontend_.name,
+                  std::strerror(errno));
+    finish('R', 'C');
+    return;
+  }
+  if (frontend_.smart_accept) {
+    // The ACK of the client's first bytes waits (40 ms at most) to ride on the answer.
+    int zero = 0;
+    ::setsockopt(client_.fd, IPPROTO_TCP, TCP_QUICKACK, &zero, sizeof zero);
+  }
   if (backend_ == nullptr) {
     finish('P', 'C');
     return;
@@ -85,6 +108,30 @@ void Session::abort() {
 const runtime::ServerState* Session::serverState() const {
   if (!server_index_) return nullptr;
   return backend_->servers[*server_index_].state.get();
+}
+
+void Session::onEvents(Side& side, uint32_t events) {
+  if (closed_) return;
+  if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) side.readable = true;
+  if (events & EPOLLRDHUP) side.peer_fin = true;
+  if (!side.client && phase_ == Phase::kConnect) {
+    if (events & (EPOLLERR | EPOLLHUP)) {
+      connectFailed(false);
+    } else if (events & EPOLLOUT) {
+      onConnected();
+    }
+    return;
+  }
+  // Before the relay starts, what the client sends waits in its socket (readable says so).
+  if (phase_ != Phase::kData) return;
+  // The direction that writes to this socket finishes its chunk, then reads on.
+  Direction& to_side = side.client ? down_ : up_;
+  if ((events & (EPOLLOUT | EPOLLERR | EPOLLHUP)) && to_side.writing) {
+    if (writeRest(to_side)) pump(to_side);
+    if (closed_) return;
+  }
+  Direction& from_side = side.client ? up_ : down_;
+  if (side.readable && !from_side.writing && !from_side.done) pump(from_side);
 }
 
 bool Session::anyServerFullOnly() const {
@@ -158,39 +205,58 @@ void Session::connect() {
   if (queue_start_ && !queue_end_) queue_end_ = now;
   phase_ = Phase::kConnect;
   phase_start_ = now;
-  connect_timed_out_ = false;
   const auto& server = backend_->servers[*server_index_];
   tcp::endpoint endpoint = server.endpoint;
-  error_code ec;
-  if (endpoint.port() == 0) endpoint.port(client_.local_endpoint(ec).port());
-  server_ = tcp::socket(worker_.io());
-  server_.open(endpoint.protocol(), ec);
-  if (ec) {
+  if (endpoint.port() == 0) {
+    // `server name addr` without a port: the port the client connected to.
+    sockaddr_storage local{};
+    socklen_t length = sizeof local;
+    if (::getsockname(client_.fd, reinterpret_cast<sockaddr*>(&local), &length) == 0) {
+      uint16_t port = local.ss_family == AF_INET6
+                          ? reinterpret_cast<sockaddr_in6*>(&local)->sin6_port
+                          : reinterpret_cast<sockaddr_in*>(&local)->sin_port;
+      endpoint.port(ntohs(port));
+    }
+  }
+  closeSide(server_);
+  server_.readable = server_.peer_fin = false;
+  server_.fd = ::socket(endpoint.protocol().family(), SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+                        IPPROTO_TCP);
+  if (server_.fd < 0) {
     spdlog::error("cannot open a socket to server {}/{}: {}", backend_->name, server.name,
-                  ec.message());
+                  std::strerror(errno));
     connectFailed(false);
     return;
   }
   int one = 1;
-  // Source port chosen at connect time, not bind time: no ephemeral-port exhaustion from
-  // bind(0) when many connections go to few servers.
-  ::setsockopt(server_.native_handle(), IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof one);
-  server_.set_option(tcp::no_delay(true), ec);
+  ::setsockopt(server_.fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  if (!read_early_ && !up_.done) readEarly();
+  if (backend_->smart_connect && up_.writing && up_.pending_size > 0) {
+    // Data is in hand and goes right after connect(): the kernel may keep the handshake's last
+    // ACK and send it with the data, one packet fewer (HAProxy's tcp-smart-connect, but only
+    // when it cannot delay anything).
+    int zero = 0;
+    ::setsockopt(server_.fd, IPPROTO_TCP, TCP_QUICKACK, &zero, sizeof zero);
+  }
   armTimer();
-  server_.async_connect(
-      endpoint, [self = shared_from_this()](const error_code& error) { self->onConnect(error); });
-}
-
-void Session::onConnect(const error_code& ec) {
-  if (closed_) return;
-  if (connect_timed_out_) {
-    connectFailed(true);
+  if (::connect(server_.fd, endpoint.data(), static_cast<socklen_t>(endpoint.size())) != 0 &&
+      errno != EINPROGRESS) {
+    connectFailed(false);  // refused at once, no route, ...
     return;
   }
-  if (ec) {
+  // Added only now: an unconnected socket reads as writable, which would look like a connect.
+  // The first event (EPOLLOUT, or EPOLLERR | EPOLLHUP) says how the connect went; on loopback
+  // it has already happened.
+  if (!worker_.poller().add(server_.fd, &server_)) {
+    spdlog::error("cannot watch a connection to server {}/{}: {}", backend_->name, server.name,
+                  std::strerror(errno));
     connectFailed(false);
     return;
   }
+  sendEarly();
+}
+
+void Session::onConnected() {
   auto& state = *backend_->servers[*server_index_].state;
   if (state.consecutive_errors.load(std::memory_order_relaxed) != 0) {
     state.consecutive_errors.store(0, std::memory_order_relaxed);  // passive checks: a success
@@ -219,8 +285,7 @@ void Session::connectFailed(bool timed_out) {
       }
     }
   }
-  error_code ignored;
-  server_.close(ignored);
+  closeSide(server_);
   releaseServer();
   if (retries_done_ >= backend_->retries) {
     finish(timed_out ? 's' : 'S', 'C');
@@ -256,125 +321,176 @@ void Session::retryNow() {
 }
 
 void Session::startRelay() {
-  size_t size = runtime_->bufsize;
-  up_ = Direction{&client_, &server_, nullptr, size, true};
-  down_ = Direction{&server_, &client_, nullptr, size, false};
-  // The relay reads and writes directly while the sockets take it, and goes through the
-  // reactor only when one would block: fewer handler round trips per byte.
-  error_code ignored;
-  client_.non_blocking(true, ignored);
-  server_.non_blocking(true, ignored);
   last_client_io_ = last_server_io_ = Clock::now();
   armTimer();
-  // Bytes may have arrived already (a client's first request, a server's banner) and the
-  // reactor's readiness edge for them is spent: read first, wait only after a read found none.
-  pump(up_);
-  if (!closed_) pump(down_);
+  // First what was read while connecting, then what arrived meanwhile (a client's request, a
+  // server's banner), which events have announced already.
+  if (!up_.writing || writeRest(up_)) {
+    if (!closed_ && !up_.done && !up_.writing) pump(up_);
+  }
+  if (!closed_ && !down_.done) pump(down_);
 }
 
-// Relays what `from` has until a read would block (then waits for readability), a write would
-// block (then finishes it asynchronously) or a burst is done (then yields to the worker's
-// other sessions). Callers hold a reference to the session.
+// Before the first connect: the client's first bytes are usually there already (a request
+// arrives with its connection), so one read takes them, to be sent as soon as the connect
+// returns instead of after the next round of events (HAProxy does the same). The chunk is
+// held until a server takes it, across retries. A client that closed already has its FIN
+// passed on once connected: a shutdown now would abort the connect.
+void Session::readEarly() {
+  read_early_ = true;
+  up_.buffer = worker_.buffers().acquire(up_.size);
+  ssize_t n;
+  do {
+    n = ::recv(client_.fd, up_.buffer.get(), up_.size, 0);
+  } while (n < 0 && errno == EINTR);
+  if (n < 0) {
+    releaseBuffer(up_);
+    if (errno != EAGAIN && errno != EWOULDBLOCK) client_.readable = true;  // the error waits
+    return;
+  }
+  up_.writing = true;
+  up_.pending_offset = 0;
+  up_.pending_size = static_cast<size_t>(n);
+  if (n == 0) {
+    up_.eof_after_write = true;
+    releaseBuffer(up_);
+    return;
+  }
+  up_.bytes += static_cast<uint64_t>(n);
+  client_.readable = static_cast<size_t>(n) == up_.size;
+}
+
+// Right after connect(): on loopback and on a fast LAN the handshake is over by now, and the
+// held chunk goes at once (carrying the handshake's last ACK, see connect()). A send that finds
+// the socket still connecting leaves it for EPOLLOUT; one that fails is a failed connect, and
+// the chunk waits for the retry.
+void Session::sendEarly() {
+  if (!up_.writing || up_.pending_size == 0) return;  // EPOLLOUT will say when connected
+  ssize_t written;
+  do {
+    written = ::send(server_.fd, up_.buffer.get() + up_.pending_offset, up_.pending_size,
+                     MSG_NOSIGNAL | MSG_DONTWAIT);
+  } while (written < 0 && errno == EINTR);
+  if (written < 0) {
+    if (errno == EAGAIN || errno == EWOULDBLOCK) return;  // still connecting
+    connectFailed(false);  // refused, unreachable, reset
+    return;
+  }
+  up_.pending_offset += static_cast<size_t>(written);
+  up_.pending_size -= static_cast<size_t>(written);
+  onConnected();
+}
+
+// Relays what `from` has until a read finds no more (then waits for the next event), a write
+// would block (then waits for EPOLLOUT on `to`) or a burst is done (then yields to the
+// worker's other sessions).
 void Session::pump(Direction& d) {
   for (int burst = 0; burst < kBurst; ++burst) {
+    if (!d.from->readable) return;
     if (d.buffer == nullptr) d.buffer = worker_.buffers().acquire(d.size);
-    error_code ec;
-    size_t n = d.from->read_some(asio::buffer(d.buffer.get(), d.size), ec);
-    if (ec == asio::error::would_block || ec == asio::error::try_again) {
-      releaseBuffer(d);  // idle: no buffer held while waiting
-      waitReadable(d);
+    ssize_t n = ::recv(d.from->fd, d.buffer.get(), d.size, 0);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      releaseBuffer(d);
+      if (errno == EAGAIN || errno == EWOULDBLOCK) {
+        d.from->readable = false;  // idle: no buffer held while waiting
+        return;
+      }
+      onReadError(d);
       return;
     }
-    if (ec) {
+    if (n == 0) {
       releaseBuffer(d);
-      onReadEnd(d, ec);
+      onReadEnd(d);
       return;
+    }
+    // A short read emptied the socket. If the peer's FIN had arrived before it, the FIN is
+    // next, and no event will say so again: it is passed on after this chunk.
+    bool drained = static_cast<size_t>(n) < d.size;
+    if (drained) {
+      if (d.from->peer_fin) {
+        d.eof_after_write = true;
+      } else {
+        d.from->readable = false;
+      }
     }
     touch(d.from_client);
     // A write starts the receiving side's write timeout, as in HAProxy; after that side's own
     // FIN this is the only timeout it has, which may be earlier than the timer.
     touch(!d.from_client);
-    d.bytes += n;
-    if ((d.from_client ? down_ : up_).done) armTimerIfEarlier();
-    size_t written = d.to->write_some(asio::buffer(d.buffer.get(), n), ec);
-    if (ec == asio::error::would_block || ec == asio::error::try_again) {
-      ec = {};
-      written = 0;
-    }
-    if (ec) {
+    d.bytes += static_cast<uint64_t>(n);
+    if ((d.from_client ? down_ : up_).done) armTimer();
+    d.pending_offset = 0;
+    d.pending_size = static_cast<size_t>(n);
+    if (!writeRest(d)) return;
+    if (drained) {
       releaseBuffer(d);
-      reset(*d.from);
-      finish(d.from_client ? 'S' : 'C', 'D');
-      return;
-    }
-    if (written < n) {
-      d.writing = true;
-      asio::async_write(*d.to, asio::buffer(d.buffer.get() + written, n - written),
-                        [self = shared_from_this(), &d](const error_code& error, size_t) {
-                          self->onWrite(d, error);
-                        });
       return;
     }
   }
   releaseBuffer(d);
-  // More may be waiting, but no new readiness edge will say so: continue from the queue.
+  // More may be waiting, but no new event will say so: continue from the queue.
   asio::post(worker_.io(), [self = shared_from_this(), &d] {
-    if (!self->closed_) self->pump(d);
+    if (!self->closed_ && !d.writing && !d.done) self->pump(d);
   });
 }
 
-void Session::waitReadable(Direction& d) {
-  d.from->async_wait(tcp::socket::wait_read, [self = shared_from_this(), &d](const error_code& ec) {
-    self->onReadable(d, ec);
-  });
+bool Session::writeRest(Direction& d) {
+  while (d.pending_size > 0) {
+    ssize_t written = ::send(d.to->fd, d.buffer.get() + d.pending_offset, d.pending_size,
+                             MSG_NOSIGNAL | MSG_DONTWAIT);
+    if (written < 0) {
+      if (errno == EINTR) continue;
+      if (errno == EAGAIN || errno == EWOULDBLOCK) {
+        d.writing = true;  // the rest goes when `to` reports EPOLLOUT
+        return false;
+      }
+      onWriteError(d);
+      return false;
+    }
+    d.pending_offset += static_cast<size_t>(written);
+    d.pending_size -= static_cast<size_t>(written);
+  }
+  if (d.writing) {
+    d.writing = false;
+    touch(!d.from_client);
+  }
+  if (d.eof_after_write) {
+    d.eof_after_write = false;
+    releaseBuffer(d);
+    onReadEnd(d);
+    return false;  // the direction is done
+  }
+  return true;
 }
 
-void Session::onReadable(Direction& d, const error_code& ec) {
-  if (closed_) return;
-  if (ec) {
-    onReadEnd(d, ec);
+void Session::onReadEnd(Direction& d) {
+  // A FIN: everything read so far has been written; pass the FIN on and keep relaying the
+  // other direction.
+  d.done = true;
+  if (up_.done && down_.done) {
+    finish('-', '-');  // closing `to` sends its FIN, after the server slot is given back
     return;
   }
-  pump(d);
+  touch(d.from_client);
+  // client-fin / server-fin count from the FIN passed on, as HAProxy's do.
+  if (d.from_client ? backend_->timeout_server_fin : frontend_.timeout_client_fin) {
+    touch(!d.from_client);
+  }
+  ::shutdown(d.to->fd, SHUT_WR);
+  armTimer();  // client-fin / server-fin may apply from now on
 }
 
-void Session::onReadEnd(Direction& d, const error_code& ec) {
-  if (ec == asio::error::eof) {
-    // A FIN: everything read so far has been written; pass the FIN on and keep relaying the
-    // other direction.
-    d.done = true;
-    if (up_.done && down_.done) {
-      finish('-', '-');  // closing `to` sends its FIN, after the server slot is given back
-      return;
-    }
-    touch(d.from_client);
-    // client-fin / server-fin count from the FIN passed on, as HAProxy's do.
-    if (d.from_client ? backend_->timeout_server_fin : frontend_.timeout_client_fin) {
-      touch(!d.from_client);
-    }
-    error_code ignored;
-    d.to->shutdown(tcp::socket::shutdown_send, ignored);
-    armTimer();  // client-fin / server-fin may apply from now on
-    return;
-  }
-  if (ec == asio::error::operation_aborted) return;
+void Session::onReadError(Direction& d) {
   // A reset (or another error) on one side is passed on as a reset of the other.
   reset(*d.to);
   finish(d.from_client ? 'C' : 'S', 'D');
 }
 
-void Session::onWrite(Direction& d, const error_code& ec) {
-  if (closed_) return;
-  if (ec) {
-    if (ec == asio::error::operation_aborted) return;
-    releaseBuffer(d);
-    reset(*d.from);
-    finish(d.from_client ? 'S' : 'C', 'D');
-    return;
-  }
-  d.writing = false;
-  touch(!d.from_client);
-  pump(d);
+void Session::onWriteError(Direction& d) {
+  releaseBuffer(d);
+  reset(*d.from);
+  finish(d.from_client ? 'S' : 'C', 'D');
 }
 
 void Session::releaseBuffer(Direction& d) {
@@ -425,18 +541,10 @@ std::optional<Session::Clock::time_point> Session::sideDeadline(bool client_side
   return (client_side ? last_client_io_ : last_server_io_) + *timeout;
 }
 
-void Session::armTimerIfEarlier() {
-  auto at = deadline();
-  if (at && (!armed_at_ || *at < *armed_at_)) armTimer();
-}
-
 void Session::armTimer() {
   auto at = deadline();
+  if (!at || (armed_at_ && *armed_at_ <= *at)) return;
   armed_at_ = at;
-  if (!at) {
-    timer_.cancel();
-    return;
-  }
   timer_.expires_at(*at);
   timer_.async_wait([self = shared_from_this()](const error_code& ec) { self->onTimer(ec); });
 }
@@ -455,12 +563,9 @@ void Session::onTimer(const error_code& ec) {
     case Phase::kQueue:
       finish('s', 'Q');
       return;
-    case Phase::kConnect: {
-      connect_timed_out_ = true;
-      error_code ignored;
-      server_.close(ignored);  // completes the pending connect with operation_aborted
+    case Phase::kConnect:
+      connectFailed(true);
       return;
-    }
     case Phase::kTurnaround:
       retryNow();
       return;
@@ -482,10 +587,17 @@ void Session::releaseServer() {
   backend_->state->slotReleased();
 }
 
-void Session::reset(tcp::socket& socket) {
-  error_code ignored;
-  socket.set_option(asio::socket_base::linger(true, 0), ignored);
-  socket.close(ignored);
+void Session::closeSide(Side& side) {
+  if (side.fd < 0) return;
+  ::close(side.fd);  // also leaves the Poller's set
+  side.fd = -1;
+}
+
+void Session::reset(Side& side) {
+  if (side.fd < 0) return;
+  linger option{1, 0};
+  ::setsockopt(side.fd, SOL_SOCKET, SO_LINGER, &option, sizeof option);
+  closeSide(side);
 }
 
 void Session::finish(char who, char phase) {
@@ -511,9 +623,10 @@ void Session::finish(char who, char phase) {
   if (counted_in_backend_) backend_->state->active.fetch_sub(1, std::memory_order_relaxed);
   // The sockets close after the counts are given back: a client that reconnects as soon as it
   // sees the close is balanced on up-to-date counts (leastconn, first, maxconn).
-  error_code ignored;
-  client_.close(ignored);
-  server_.close(ignored);
+  closeSide(client_);
+  closeSide(server_);
+  releaseBuffer(up_);
+  releaseBuffer(down_);
   frontend_.state->gate.release();
   global_gate_.release();
   worker_.remove(this);

@@ -18,6 +18,7 @@ Worker::~Worker() {
 }
 
 void Worker::start() {
+  poller_.start();
   thread_ = std::thread([this] { io_.run(); });
 }
 
@@ -27,19 +28,30 @@ void Worker::stop() {
   if (thread_.joinable()) thread_.join();
 }
 
+void Worker::add(std::shared_ptr<Session> session) {
+  session->worker_slot_ = sessions_.size();
+  sessions_.push_back(std::move(session));
+}
+
+void Worker::remove(Session* session) {
+  size_t slot = session->worker_slot_;
+  if (slot >= sessions_.size() || sessions_[slot].get() != session) return;
+  poller_.retire(std::move(sessions_[slot]));
+  if (slot + 1 != sessions_.size()) {
+    sessions_[slot] = std::move(sessions_.back());
+    sessions_[slot]->worker_slot_ = slot;
+  }
+  sessions_.pop_back();
+}
+
 void Worker::abortSessions() {
-  std::vector<std::shared_ptr<Session>> running;
-  for (const auto& [key, session] : sessions_) running.push_back(session);
+  std::vector<std::shared_ptr<Session>> running = sessions_;
   for (const auto& session : running) session->abort();
 }
 
-}  // namespace lb::proxy
-
-namespace lb::proxy {
-
 void Worker::abortSessionsOf(const runtime::ServerState* server) {
   std::vector<std::shared_ptr<Session>> matching;
-  for (const auto& [key, session] : sessions_) {
+  for (const auto& session : sessions_) {
     if (session->serverState() == server) matching.push_back(session);
   }
   for (const auto& session : matching) session->abort();

@@ -5,10 +5,11 @@
 #include <cstdint>
 #include <memory>
 #include <thread>
-#include <unordered_map>
+#include <vector>
 
 #include "agent/balance/balancer.h"
 #include "agent/proxy/buffer_pool.h"
+#include "agent/proxy/poller.h"
 #include "agent/runtime/runtime.h"
 
 namespace lb::proxy {
@@ -55,13 +56,14 @@ class Worker {
   WorkerRandom& random() { return random_; }
   BufferPool& buffers() { return buffers_; }
 
+  Poller& poller() { return poller_; }
+
   size_t sessionCount() const { return sessions_.size(); }
   // Running sessions, for shutdown. Worker thread only.
-  void add(std::shared_ptr<Session> session) {
-    Session* key = session.get();
-    sessions_.emplace(key, std::move(session));
-  }
-  void remove(Session* session) { sessions_.erase(session); }
+  void add(std::shared_ptr<Session> session);
+  // Drops the worker's reference; the session itself is freed once the events already read
+  // for its sockets are handled (Poller::retire).
+  void remove(Session* session);
   // Closes every running session at once (hard stop). Worker thread only.
   void abortSessions();
   // Closes the running sessions of one server. Worker thread only.
@@ -75,8 +77,10 @@ class Worker {
   std::shared_ptr<const runtime::Runtime> runtime_;
   WorkerRandom random_;
   BufferPool buffers_;
-  // Owns each running session until it finishes (a queued session has no pending I/O).
-  std::unordered_map<Session*, std::shared_ptr<Session>> sessions_;
+  Poller poller_{io_};
+  // Owns each running session until it finishes; a session knows its slot, so adding and
+  // removing one allocates nothing.
+  std::vector<std::shared_ptr<Session>> sessions_;
 };
 
 }  // namespace lb::proxy

@@ -99,6 +99,7 @@ std::shared_ptr<Runtime> buildRuntime(const lb::v1::Config& config, uint64_t ver
     if (!backend->timeout_queue) backend->timeout_queue = backend->timeout_connect;
     backend->retries = be.retries();
     backend->redispatch = be.redispatch();
+    backend->smart_connect = !be.has_tcp_smart_connect() || be.tcp_smart_connect();
     bool queue_bounded = be.servers_size() > 0;
     for (const auto& s : be.servers()) {
       ServerRuntime server;
@@ -136,6 +137,7 @@ std::shared_ptr<Runtime> buildRuntime(const lb::v1::Config& config, uint64_t ver
         millis(fe.timeouts().has_client_fin(), fe.timeouts().client_fin());
     frontend.tcplog = fe.log().tcplog();
     frontend.dontlognull = fe.log().dontlognull();
+    frontend.smart_accept = fe.tcp_smart_accept();
     if (!fe.disabled()) frontend.backend = rt->findBackend(fe.default_backend());
     if (fe.disabled()) {
       rt->frontends.push_back(std::move(frontend));

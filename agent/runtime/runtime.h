@@ -39,6 +39,9 @@ class BackendRuntime : public balance::ServerSet {
   std::optional<Millis> timeout_queue;  // defaults to timeout connect, as in HAProxy
   uint32_t retries = 3;
   bool redispatch = false;
+  // Send the connect handshake's last ACK with the client's first bytes when they are already
+  // there (`no option tcp-smart-connect` turns it off).
+  bool smart_connect = true;
   // Connections that may wait for a slot: the sum of the servers' maxqueue, 0 for unlimited.
   uint32_t queue_limit = 0;
 
@@ -68,6 +71,7 @@ struct FrontendRuntime {
   std::optional<Millis> timeout_client_fin;
   bool tcplog = false;
   bool dontlognull = false;
+  bool smart_accept = false;  // `option tcp-smart-accept`
   std::shared_ptr<FrontendState> state;
 };
 

@@ -1,5 +1,8 @@
 // The two-way relay: bytes arrive intact, half-closes and resets are passed on, IPv6 works.
 #include <gtest/gtest.h>
+#include <linux/tcp.h>  // struct tcp_info with tcpi_segs_in (glibc's is older)
+#include <netinet/in.h>
+#include <sys/socket.h>
 
 #include <cerrno>
 #include <thread>
@@ -172,6 +175,114 @@ TEST(RelayTest, Ipv4ClientsReachAnIpv6Server) {
   Backend six("six", "hello", "::1");
   Agent agent(config(server(six.address())));
   EXPECT_EQ(whoAnswers(agent.port("fe")), "six");
+}
+
+}  // namespace
+}  // namespace lb::testing
+
+namespace lb::testing {
+namespace {
+
+// Segments the server side of a connection has received so far (TCP_INFO).
+uint32_t segmentsIn(int fd) {
+  tcp_info info{};
+  socklen_t length = sizeof info;
+  if (::getsockopt(fd, IPPROTO_TCP, TCP_INFO, &info, &length) != 0) return 0;
+  return info.tcpi_segs_in;
+}
+
+// A client whose request and FIN are both waiting when lb accepts it: `frontend maxconn 1` and
+// a first client holding the slot keep it in the backlog while it sends. Returns what the
+// server received, how (`segments_in`), and what the client got back.
+struct EarlyExchange {
+  std::string at_server;
+  int server_error = -1;
+  uint32_t segments_in = 0;
+  std::string at_client;
+  int client_error = -1;
+};
+
+EarlyExchange requestWaitingAtAccept(const std::string& backend_options) {
+  RawListener raw;
+  Agent agent(config(rawServer(raw) + backend_options, "", "127.0.0.1:0\n    maxconn 1"));
+  EarlyExchange result;
+  Client holder("127.0.0.1", agent.port("fe"));
+  int held = raw.accept();
+  if (held < 0) return result;
+  Client held_backend(held);
+  Client client("127.0.0.1", agent.port("fe"));
+  if (!client.send("GET / HTTP/1.0\r\n\r\n")) return result;
+  client.shutdownWrite();
+  holder.close();  // lb accepts `client` once that session ends, with its request and FIN in
+  held_backend.close();
+  int fd = raw.accept();
+  if (fd < 0) return result;
+  Client backend(fd);
+  result.at_server = backend.readAll(5s, &result.server_error);
+  result.segments_in = segmentsIn(fd);
+  backend.send("HTTP/1.0 200 OK\r\n\r\nhi");
+  backend.shutdownWrite();
+  result.at_client = client.readAll(5s, &result.client_error);
+  return result;
+}
+
+TEST(RelayTest, ARequestAndFinSentBeforeTheAcceptReachTheServerInOrder) {
+  EarlyExchange got = requestWaitingAtAccept("");
+  EXPECT_EQ(got.at_server, "GET / HTTP/1.0\r\n\r\n");
+  EXPECT_EQ(got.server_error, 0) << "the client's FIN should reach the server after its data";
+  EXPECT_EQ(got.at_client, "HTTP/1.0 200 OK\r\n\r\nhi");
+  EXPECT_EQ(got.client_error, 0);
+}
+
+TEST(RelayTest, SmartConnectSendsTheHandshakesLastAckWithTheRequest) {
+  // With the request in hand before connecting, the server gets SYN, ACK + request, FIN; with
+  // `no option tcp-smart-connect` the ACK comes alone first: one segment more.
+  EarlyExchange smart = requestWaitingAtAccept("");
+  EarlyExchange plain = requestWaitingAtAccept("    no option tcp-smart-connect\n");
+  ASSERT_EQ(smart.at_server, plain.at_server);
+  ASSERT_GT(plain.segments_in, 0u) << "TCP_INFO is not available";
+  EXPECT_EQ(smart.segments_in + 1, plain.segments_in)
+      << "smart " << smart.segments_in << ", plain " << plain.segments_in;
+}
+
+TEST(RelayTest, TheFirstBytesSurviveARetryToAnotherServer) {
+  // Each client's line is waiting when lb accepts it (the one before holds the only slot), so
+  // lb reads it before connecting; round robin alternates between `dead`, which refuses, and
+  // `live`. A line read for `dead` must reach `live` with the redispatched retry.
+  Backend live("live", "echo");
+  Agent agent(config("    timeout connect 100ms\n    retries 1\n    option redispatch\n"
+                     "    server dead 127.0.0.1:" +
+                         std::to_string(refusedPort()) + "\n    server live " + live.address() +
+                         "\n",
+                     "", "127.0.0.1:0\n    maxconn 1"));
+  auto holder = std::make_unique<Client>("127.0.0.1", agent.port("fe"));
+  ASSERT_TRUE(holder->send("hold\n"));
+  ASSERT_EQ(holder->readLine(), "hold");
+  for (int i = 0; i < 4; ++i) {
+    auto client = std::make_unique<Client>("127.0.0.1", agent.port("fe"));
+    ASSERT_TRUE(client->send("line " + std::to_string(i) + "\n"));
+    holder->close();
+    EXPECT_EQ(client->readLine(), "line " + std::to_string(i)) << "connection " << i;
+    holder = std::move(client);
+  }
+}
+
+TEST(RelayTest, TcpSmartAcceptStillRelaysBothWays) {
+  Backend echo("echo", "echo");
+  Agent agent("defaults\n    mode tcp\n    timeout connect 2s\n    timeout client 30s\n"
+              "    timeout server 30s\nfrontend fe\n    bind 127.0.0.1:0\n"
+              "    option tcp-smart-accept\n    default_backend be\nbackend be\n" +
+              server(echo.address()));
+  Client client("127.0.0.1", agent.port("fe"));
+  ASSERT_TRUE(client.send("ping\n"));
+  EXPECT_EQ(client.readLine(), "ping");
+  const std::string data = mebibyte();
+  std::thread sender = sendThenFin(client, data);
+  int error = -1;
+  std::string back = client.readAll(20s, &error);
+  sender.join();
+  EXPECT_EQ(error, 0);
+  EXPECT_TRUE(back == data) << back.size() << " bytes back";
 }
 
 }  // namespace

@@ -45,6 +45,7 @@ frontend web
     bind [::]:8080 v6only backlog 512 maxconn 1000 name "v6 web" interface eth0
     bind 127.0.0.1:8081 v4v6
     maxconn 20000
+    option tcp-smart-accept
     default_backend web_servers
 
 frontend off
@@ -65,6 +66,7 @@ backend web_servers
     retries 5
     option redispatch
     option allbackups
+    no option tcp-smart-connect
     timeout check 2s
     option httpchk HEAD /health HTTP/1.1\r\nHost:\ www.example.com
     http-check send hdr X-Check "lb \"probe\"" body "ping\r\n"

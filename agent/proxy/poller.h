@@ -1,0 +1,68 @@
+#pragma once
+
+#include <sys/epoll.h>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/posix/stream_descriptor.hpp>
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+namespace lb::proxy {
+
+// Receives the readiness events (EPOLLIN, EPOLLOUT, EPOLLRDHUP, EPOLLERR, EPOLLHUP) of one
+// descriptor registered with a Poller.
+class PollHandler {
+ public:
+  virtual void onEvents(uint32_t events) = 0;
+
+ protected:
+  ~PollHandler() = default;
+};
+
+// The data plane's own epoll set, one per worker, waited on as a single descriptor of the
+// worker's io_context (timers and posted work stay Asio's).
+//
+// Why not Asio sockets for the relay: Asio registers every socket with its reactor and an
+// accepted one is removed again on close (two epoll_ctl), a connect adds EPOLLOUT (a third),
+// every socket is switched to non-blocking with an ioctl, and a finished connect is checked
+// with poll() and getsockopt(): about nine system calls per proxied connection beyond the ones
+// that move bytes. Here a socket is created non-blocking (accept4, SOCK_NONBLOCK), added once,
+// edge-triggered for reading, writing and the peer's FIN, and leaves the set when it is closed.
+//
+// Edge-triggered means a handler hears of new readiness once: it keeps what it heard (readable,
+// FIN seen) until a read or write says otherwise.
+//
+// Threads: the worker's thread only.
+class Poller {
+ public:
+  explicit Poller(boost::asio::io_context& io);
+  ~Poller();
+  Poller(const Poller&) = delete;
+  Poller& operator=(const Poller&) = delete;
+
+  // Starts waiting for events. Call once, before the io_context runs.
+  void start();
+  // Adds `fd` for EPOLLIN | EPOLLOUT | EPOLLRDHUP, edge-triggered. The current readiness is
+  // reported as a first event. `handler` must stay valid until `fd` is closed and, if that
+  // happens while events are being handled, until the batch is done: see retire(). Returns
+  // false with errno set when the kernel refuses (out of memory).
+  bool add(int fd, PollHandler* handler);
+  // Keeps `object` (the owner of a handler whose descriptor was just closed) alive until the
+  // events already read for it have been handed out.
+  void retire(std::shared_ptr<void> object);
+
+ private:
+  void wait();
+  void onReady();
+  void collect();
+
+  boost::asio::io_context& io_;
+  boost::asio::posix::stream_descriptor epoll_;
+  std::vector<epoll_event> events_;
+  std::vector<std::shared_ptr<void>> retired_;
+  bool dispatching_ = false;
+  bool collect_posted_ = false;
+};
+
+}  // namespace lb::proxy
