@@ -386,7 +386,10 @@ void Session::sendEarly() {
 // worker's other sessions).
 void Session::pump(Direction& d) {
   for (int burst = 0; burst < kBurst; ++burst) {
-    if (!d.from->readable) return;
+    if (!d.from->readable) {
+      releaseBuffer(d);  // idle: no buffer held while waiting (one may be left from readEarly)
+      return;
+    }
     if (d.buffer == nullptr) d.buffer = worker_.buffers().acquire(d.size);
     ssize_t n = ::recv(d.from->fd, d.buffer.get(), d.size, 0);
     if (n < 0) {
