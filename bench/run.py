@@ -9,6 +9,7 @@ Markdown under bench/results/. Everything listens and connects on 127.0.0.1 only
 has a duration; only processes this script started are stopped, by their pid.
 
 Usage: bench/run.py --lb build-bench/bin/lb-agent [--rounds 5] [--seconds 4] [--quick]
+                    [--baseline OLD/lb-agent]   (an earlier lb build in the same rounds)
 """
 
 import argparse
@@ -332,7 +333,7 @@ class Bench:
         self.ports = {}
         self.procs = {}
         maxconn = a.idle + 50
-        for target in ("lb", "haproxy"):
+        for target in self.proxies():
             ports = {"http": freePort(), "bulk": freePort(), "idle": freePort()}
             self.ports[target] = ports
             cfg = os.path.join(self.workdir, f"{target}.cfg")
@@ -341,16 +342,23 @@ class Bench:
                                     maxconn))
         self.procs["lb"] = self.startLb(os.path.join(self.workdir, "lb.cfg"))
         self.procs["haproxy"] = self.startHaproxy(os.path.join(self.workdir, "haproxy.cfg"))
+        if a.baseline:
+            self.procs["base"] = self.startLb(os.path.join(self.workdir, "base.cfg"),
+                                              name="lb-baseline", binary=a.baseline)
         self.ports["direct"] = {"http": self.web_ports[0], "bulk": self.iperf_port}
-        for port in self.web_ports + [self.iperf_port, self.ports["lb"]["http"],
-                                      self.ports["haproxy"]["http"]]:
+        for port in self.web_ports + [self.iperf_port] + [self.ports[t]["http"]
+                                                          for t in self.proxies()]:
             if not waitPort(port):
                 raise RuntimeError(f"nothing listens on 127.0.0.1:{port}; logs in {self.workdir}")
         time.sleep(0.5)
 
-    def startLb(self, cfg, name="lb-agent", log_level="warning"):
+    def proxies(self):
+        """The proxies under test: lb, HAProxy and, with --baseline, an earlier lb build."""
+        return ["lb", "haproxy"] + (["base"] if self.args.baseline else [])
+
+    def startLb(self, cfg, name="lb-agent", log_level="warning", binary=None):
         return self.children.start(name, [
-            self.args.lb, "-f", cfg, "--threads", str(CORES), "--log-level", log_level,
+            binary or self.args.lb, "-f", cfg, "--threads", str(CORES), "--log-level", log_level,
             "--name", "bench", "--state-dir", os.path.join(self.workdir, f"{name}-state")])
 
     def startHaproxy(self, cfg, name="haproxy"):
@@ -358,6 +366,12 @@ class Bench:
 
     # --- scenarios -----------------------------------------------------------------------
     def order(self, round_index, targets):
+        """lb and HAProxy swap places every round; with a baseline, all proxies rotate."""
+        if self.args.baseline:
+            proxies = [t for t in targets if t != "direct"]
+            k = round_index % len(proxies)
+            rotated = proxies[k:] + proxies[:k]
+            return rotated + [t for t in targets if t == "direct"]
         return targets if round_index % 2 == 0 else [targets[1], targets[0]] + targets[2:]
 
     def http(self, close):
@@ -366,7 +380,7 @@ class Bench:
         log(f"HTTP {'new connection per request' if close else 'keep-alive'}: "
             f"{a.rounds} rounds x {a.seconds}s")
         for r in range(a.rounds):
-            for target in self.order(r, ["lb", "haproxy", "direct"]):
+            for target in self.order(r, self.proxies() + ["direct"]):
                 res = runWrk(self.ports[target]["http"], a.seconds, a.connections, close)
                 if res["errors"]:
                     self.errors.append(f"{name} {target} round {r + 1}: {res['errors']} errors")
@@ -380,7 +394,7 @@ class Bench:
         a = self.args
         log(f"bulk, {streams} stream(s): {a.rounds} rounds x {a.iperf_seconds}s")
         for r in range(a.rounds):
-            for target in self.order(r, ["lb", "haproxy", "direct"]):
+            for target in self.order(r, self.proxies() + ["direct"]):
                 gbps = runIperf(self.ports[target]["bulk"], a.iperf_seconds, streams)
                 self.record(f"bulk{streams}", target, gbps)
                 time.sleep(0.3)
@@ -389,7 +403,7 @@ class Bench:
         a = self.args
         log(f"idle connections: {a.idle} per proxy, {a.idle_rounds} rounds")
         for r in range(a.idle_rounds):
-            for target in self.order(r, ["lb", "haproxy"]):
+            for target in self.order(r, self.proxies()):
                 # A fresh process each time: memory freed by an earlier round stays in the
                 # allocator and would hide the cost of the next.
                 ports = {"http": freePort(), "bulk": freePort(), "idle": freePort()}
@@ -397,8 +411,11 @@ class Bench:
                 with open(cfg, "w") as f:
                     f.write(proxyConfig(ports, self.web_ports, self.iperf_port, self.sink_port,
                                         a.idle + 50))
-                start = self.startLb if target == "lb" else self.startHaproxy
-                proc = start(cfg, name=f"idle-{target}")
+                if target == "haproxy":
+                    proc = self.startHaproxy(cfg, name=f"idle-{target}")
+                else:
+                    proc = self.startLb(cfg, name=f"idle-{target}",
+                                        binary=self.args.baseline if target == "base" else None)
                 try:
                     if not waitPort(ports["idle"]):
                         raise RuntimeError(f"{target} did not start; logs in {self.workdir}")
@@ -496,16 +513,19 @@ class Bench:
     ]
 
     def table(self):
+        base = bool(self.args.baseline)
+        targets = ["lb", "haproxy", "direct"] + (["base"] if base else [])
         rows = ["| scenario | unit | lb median (min–max) | HAProxy median (min–max) | "
-                "direct median (min–max) | lb/HAProxy | lb/direct |",
-                "|---|---|---|---|---|---|---|"]
+                "direct median (min–max) | " + ("lb before median (min–max) | " if base else "") +
+                "lb/HAProxy | lb/direct |" + (" before/HAProxy | lb/before |" if base else ""),
+                "|---|---|---|---|---|---|---|" + ("---|---|---|" if base else "")]
         medians = {}
         for key, label, unit, _, fmt in self.SCENARIOS:
             by = self.results.get(key)
             if not by:
                 continue
             cells = []
-            for target in ("lb", "haproxy", "direct"):
+            for target in targets:
                 values = by.get(target)
                 if not values:
                     cells.append("—")
@@ -515,14 +535,17 @@ class Bench:
                 cells.append(f"{fmt.format(med)} ({fmt.format(min(values))}–"
                              f"{fmt.format(max(values))})")
 
-            def ratio(other):
-                a, b = medians.get((key, "lb")), medians.get((key, other))
+            def ratio(other, of="lb"):
+                a, b = medians.get((key, of)), medians.get((key, other))
                 if a is None or b is None or b == 0:
                     return "—"
                 return f"{a / b:.2f}"
 
-            rows.append(f"| {label} | {unit} | {cells[0]} | {cells[1]} | {cells[2]} | "
-                        f"{ratio('haproxy')} | {ratio('direct')} |")
+            row = (f"| {label} | {unit} | {cells[0]} | {cells[1]} | {cells[2]} | " +
+                   (f"{cells[3]} | " if base else "") + f"{ratio('haproxy')} | {ratio('direct')} |")
+            if base:
+                row += f" {ratio('haproxy', of='base')} | {ratio('base')} |"
+            rows.append(row)
         self.medians = medians
         return "\n".join(rows)
 
@@ -578,6 +601,10 @@ class Bench:
             f"{CORES} cores with nginx, wrk and iperf3, so absolute numbers are loopback numbers "
             "of a shared box; the ratios are what the run is for.",
         ]
+        if a.baseline:
+            notes.append(f"- lb before = `{a.baseline}`, an earlier lb build run in the same "
+                         "rounds (the three proxies rotate places every round); before/HAProxy "
+                         "and lb/before say what the change in between bought.")
         if self.errors:
             notes.append("- errors seen: " + "; ".join(self.errors))
         md = [
@@ -606,6 +633,9 @@ class Bench:
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     p.add_argument("--lb", default=os.path.join(HERE, "..", "build-bench", "bin", "lb-agent"))
+    p.add_argument("--baseline", default="",
+                   help="an earlier lb-agent build, measured in the same rounds (keep-alive, "
+                        "new connection, bulk, idle memory): what a change bought")
     p.add_argument("--rounds", type=int, default=5)
     p.add_argument("--seconds", type=int, default=4, help="wrk duration per run")
     p.add_argument("--iperf-seconds", type=int, default=3)
@@ -623,6 +653,10 @@ def main():
         args.rounds, args.seconds, args.iperf_seconds = 2, 2, 2
         args.idle_rounds, args.health_rounds, args.health_seconds = 1, 1, 5
     args.lb = os.path.abspath(args.lb)
+    if args.baseline:
+        args.baseline = os.path.abspath(args.baseline)
+        if not os.access(args.baseline, os.X_OK):
+            sys.exit(f"bench: {args.baseline} not found")
     for tool in ("haproxy", "nginx", "wrk", "iperf3"):
         if shutil.which(tool) is None:
             sys.exit(f"bench: {tool} not found; run scripts/install-deps --bench")
@@ -664,7 +698,7 @@ def main():
             bench.idle()
         if run("health"):
             bench.health()
-        for target in ("lb", "haproxy"):
+        for target in bench.proxies():
             if bench.procs[target].poll() is not None:
                 bench.errors.append(f"{target} exited during the run")
     finally:
