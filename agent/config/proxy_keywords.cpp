@@ -317,6 +317,11 @@ void globalBufsize(KeywordContext& ctx) {
   }
 }
 
+void globalNosplice(KeywordContext& ctx) {
+  if (!ctx.expectArgs(0, "nosplice")) return;
+  ctx.global->set_nosplice(true);
+}
+
 void globalHardStopAfter(KeywordContext& ctx) {
   if (!ctx.expectArgs(1, "hard-stop-after TIME")) return;
   if (auto t = ctx.time("hard-stop-after", ctx.words[1])) {
@@ -401,6 +406,7 @@ constexpr std::array kGlobalKeywords{
     KeywordSpec{"maxconn", kCapGlobal, globalMaxconn},
     KeywordSpec{"nbthread", kCapGlobal, globalNbthread},
     KeywordSpec{"tune.bufsize", kCapGlobal, globalBufsize},
+    KeywordSpec{"nosplice", kCapGlobal, globalNosplice},
     KeywordSpec{"hard-stop-after", kCapGlobal, globalHardStopAfter},
     KeywordSpec{"spread-checks", kCapGlobal, globalSpreadChecks},
     KeywordSpec{"log", kCapGlobal, globalLog},

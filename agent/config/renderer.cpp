@@ -243,6 +243,7 @@ std::string renderHaproxy(const lb::v1::Config& config) {
     if (g.has_bufsize()) out << "    tune.bufsize " << g.bufsize() << "\n";
     if (g.has_hard_stop_after()) out << "    hard-stop-after " << time(g.hard_stop_after()) << "\n";
     if (g.has_spread_checks()) out << "    spread-checks " << g.spread_checks() << "\n";
+    if (g.nosplice()) out << "    nosplice\n";
   }
   for (const auto& fe : config.frontends()) {
     out << "\n";

@@ -4,6 +4,7 @@
 #include <netinet/tcp.h>
 #include <spdlog/spdlog.h>
 #include <sys/socket.h>
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <boost/asio/post.hpp>
@@ -24,6 +25,8 @@ namespace {
 constexpr Millis kTurnaround{1000};  // HAProxy waits min(1s, timeout connect) between retries
 // Reads relayed in one go before a busy direction lets the worker's other sessions run.
 constexpr int kBurst = 16;
+// Bytes moved per splice(2): a pipe's default capacity (16 pages).
+constexpr size_t kSpliceChunk = 64 * 1024;
 
 uint64_t addressHash(const tcp::endpoint& endpoint) {
   // FNV-1a over the address bytes: stable across runs, so `balance source` is sticky.
@@ -390,8 +393,19 @@ void Session::pump(Direction& d) {
       releaseBuffer(d);  // idle: no buffer held while waiting (one may be left from readEarly)
       return;
     }
-    if (d.buffer == nullptr) d.buffer = worker_.buffers().acquire(d.size);
-    ssize_t n = ::recv(d.from->fd, d.buffer.get(), d.size, 0);
+    if (d.splicing && !d.pipe.valid()) {
+      d.pipe = worker_.pipes().acquire();
+      if (!d.pipe.valid()) d.splicing = false;  // no descriptor for a pipe: copy instead
+    }
+    size_t want = d.splicing ? kSpliceChunk : d.size;
+    ssize_t n;
+    if (d.splicing) {
+      n = ::splice(d.from->fd, nullptr, d.pipe.write_end, nullptr, want,
+                   SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+    } else {
+      if (d.buffer == nullptr) d.buffer = worker_.buffers().acquire(d.size);
+      n = ::recv(d.from->fd, d.buffer.get(), want, 0);
+    }
     if (n < 0) {
       if (errno == EINTR) continue;
       releaseBuffer(d);
@@ -409,7 +423,7 @@ void Session::pump(Direction& d) {
     }
     // A short read emptied the socket. If the peer's FIN had arrived before it, the FIN is
     // next, and no event will say so again: it is passed on after this chunk.
-    bool drained = static_cast<size_t>(n) < d.size;
+    bool drained = static_cast<size_t>(n) < want;
     if (drained) {
       if (d.from->peer_fin) {
         d.eof_after_write = true;
@@ -430,6 +444,10 @@ void Session::pump(Direction& d) {
       releaseBuffer(d);
       return;
     }
+    if (!d.splicing && runtime_->splice) {
+      d.splicing = true;  // a full buffer: more is coming, let the kernel move it
+      releaseBuffer(d);
+    }
   }
   releaseBuffer(d);
   // More may be waiting, but no new event will say so: continue from the queue.
@@ -440,8 +458,14 @@ void Session::pump(Direction& d) {
 
 bool Session::writeRest(Direction& d) {
   while (d.pending_size > 0) {
-    ssize_t written = ::send(d.to->fd, d.buffer.get() + d.pending_offset, d.pending_size,
-                             MSG_NOSIGNAL | MSG_DONTWAIT);
+    ssize_t written;
+    if (d.pipe.valid()) {
+      written = ::splice(d.pipe.read_end, nullptr, d.to->fd, nullptr, d.pending_size,
+                         SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+    } else {
+      written = ::send(d.to->fd, d.buffer.get() + d.pending_offset, d.pending_size,
+                       MSG_NOSIGNAL | MSG_DONTWAIT);
+    }
     if (written < 0) {
       if (errno == EINTR) continue;
       if (errno == EAGAIN || errno == EWOULDBLOCK) {
@@ -498,6 +522,7 @@ void Session::onWriteError(Direction& d) {
 
 void Session::releaseBuffer(Direction& d) {
   worker_.buffers().release(std::move(d.buffer), d.size);
+  worker_.pipes().release(d.pipe, d.pending_size == 0);
 }
 
 void Session::touch(bool client_side) {

@@ -59,18 +59,22 @@ class Session : public std::enable_shared_from_this<Session> {
   };
 
   // One direction of the relay: read from `from`, write to `to`, through one buffer that is
-  // held (from the worker's pool) only while bytes are in flight.
+  // held (from the worker's pool) only while bytes are in flight. Once a read fills the whole
+  // buffer (a bulk transfer, not a request), the direction moves its bytes with splice(2)
+  // through a pipe instead, held the same way: no copy through user space.
   struct Direction {
     Side* from = nullptr;
     Side* to = nullptr;
     std::unique_ptr<char[]> buffer;
     size_t size = 0;
     bool from_client = false;
+    bool splicing = false;
+    Pipe pipe{};
     bool done = false;     // EOF read from `from` and passed on as a shutdown of `to`
     bool writing = false;  // `to` took part of a chunk; the rest waits for EPOLLOUT
     bool eof_after_write = false;  // the chunk being written ends at `from`'s FIN
     size_t pending_offset = 0;     // of the unwritten rest of the chunk, while writing
-    size_t pending_size = 0;
+    size_t pending_size = 0;       // unwritten bytes (in the buffer, or in the pipe)
     uint64_t bytes = 0;
   };
 

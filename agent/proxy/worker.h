@@ -9,6 +9,7 @@
 
 #include "agent/balance/balancer.h"
 #include "agent/proxy/buffer_pool.h"
+#include "agent/proxy/pipe_pool.h"
 #include "agent/proxy/poller.h"
 #include "agent/runtime/runtime.h"
 
@@ -55,6 +56,7 @@ class Worker {
 
   WorkerRandom& random() { return random_; }
   BufferPool& buffers() { return buffers_; }
+  PipePool& pipes() { return pipes_; }
 
   Poller& poller() { return poller_; }
 
@@ -77,6 +79,7 @@ class Worker {
   std::shared_ptr<const runtime::Runtime> runtime_;
   WorkerRandom random_;
   BufferPool buffers_;
+  PipePool pipes_;
   Poller poller_{io_};
   // Owns each running session until it finishes; a session knows its slot, so adding and
   // removing one allocates nothing.

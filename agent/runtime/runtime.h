@@ -93,6 +93,8 @@ struct Runtime {
   std::vector<std::unique_ptr<BackendRuntime>> backends;
   std::vector<FrontendRuntime> frontends;
   uint32_t bufsize = 16384;
+  // Bulk transfers move bytes with splice(2) (global `nosplice` turns it off).
+  bool splice = true;
   uint32_t maxconn = 0;  // global; 0: unlimited
   std::optional<Millis> hard_stop_after;
   // Where sessions report passive-check errors; null when nothing observes.

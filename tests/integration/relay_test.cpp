@@ -75,6 +75,31 @@ TEST(RelayTest, SmallBuffersStillRelayAMebibyteIntact) {
   expectClientHalfCloseRelaysEverything("    tune.bufsize 1024\n");
 }
 
+// A mebibyte is a bulk transfer, moved with splice(2) after the first full buffer; with
+// `nosplice` it is copied through buffers all the way.
+TEST(RelayTest, NospliceRelaysAMebibyteIntactThroughBuffers) {
+  expectClientHalfCloseRelaysEverything("    nosplice\n");
+}
+
+TEST(RelayTest, AServerResetInTheMiddleOfABulkTransferReachesTheClientAsAReset) {
+  RawListener raw;
+  Agent agent(config(rawServer(raw)));
+  Client client("127.0.0.1", agent.port("fe"));
+  ASSERT_TRUE(client.connected());
+  int fd = raw.accept();
+  ASSERT_GE(fd, 0);
+  Client backend(fd);
+  const std::string data = mebibyte();
+  ASSERT_TRUE(backend.send(data.substr(0, 256 * 1024)));
+  std::string first = client.readSome(256 * 1024, 5s);
+  EXPECT_EQ(first.size(), 256u * 1024) << "the first part is relayed (spliced) intact";
+  EXPECT_TRUE(first == data.substr(0, first.size()));
+  backend.reset();
+  int error = 0;
+  client.readAll(5s, &error);
+  EXPECT_EQ(error, ECONNRESET);
+}
+
 TEST(RelayTest, ServerHalfCloseFirstThenTheClientsLateDataStillArrives) {
   RawListener raw;
   Agent agent(config(rawServer(raw)));

@@ -57,6 +57,7 @@ const std::vector<ParseCase>& parseCases() {
        "global { hard_stop_after { seconds: 30 } }"},
       {"global spread-checks", "global\n    spread-checks 5\n", "global { spread_checks: 5 }"},
       {"global spread-checks", "global\n    spread-checks 0\n", "global { spread_checks: 0 }"},
+      {"global nosplice", "global\n    nosplice\n", "global { nosplice: true }"},
       // ---- mode ----
       {"mode", "frontend f\n    mode tcp\n", R"(frontends { name: "f" mode: MODE_TCP })"},
       {"mode", "backend b\n    mode tcp\n", R"(backends { name: "b" mode: MODE_TCP })"},
@@ -366,6 +367,7 @@ const std::vector<ErrorCase>& errorCases() {
        2,
        {"'hard-stop-after'", "unknown time unit 'x'"}},
       {"global spread-checks", "global\n    spread-checks 51\n", 2, {"'spread-checks'", "0 to 50"}},
+      {"global nosplice", "global\n    nosplice on\n", 2, {"nosplice"}},
       {"global nbproc", "global\n    nbproc 2\n", 2, {"'nbproc' was removed", "nbthread"}},
       {"option", "global\n    option redispatch\n", 2, {"'option' is not allowed in the 'global'"}},
       {"bind", "global\n    bind *:80\n", 2, {"'bind' is not allowed in the 'global' section"}},

@@ -25,6 +25,7 @@ constexpr const char* kRichConfig = R"(global
     tune.bufsize 32768
     hard-stop-after 30s
     spread-checks 0
+    nosplice
 
 defaults
     mode tcp
