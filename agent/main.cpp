@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 #include <CLI/CLI.hpp>
 
+#include <csignal>
 #include <cstdio>
 #include <iostream>
 #include <string>
@@ -99,6 +100,9 @@ int main(int argc, char** argv) {
     return reportCheck(lb::config::loadFiles(flags.files, {&resolver}), flags);
   }
   setUpLogging(flags);
+  // A write to a connection its peer has closed must fail with EPIPE, not kill the agent:
+  // send() says so with MSG_NOSIGNAL, but splice(2) has no such flag.
+  std::signal(SIGPIPE, SIG_IGN);
   lb::control::AgentOptions options;
   options.config_files = flags.files;
   options.name = flags.name;

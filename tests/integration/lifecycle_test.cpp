@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <csignal>
+#include <fstream>
 #include <map>
 #include <regex>
 #include <thread>
@@ -43,6 +44,21 @@ void stopAccepting(Agent& agent, int sig = SIGTERM) {
 
 bool echoes(Client& client, const std::string& line) {
   return client.send(line + "\n") && client.readLine() == line;
+}
+
+// Bulk transfers use splice(2), which has no MSG_NOSIGNAL: a write to a connection the peer
+// just reset can raise SIGPIPE, which must not end the agent. The kernel says which signals a
+// process ignores in /proc/PID/status.
+TEST(LifecycleTest, TheAgentIgnoresSigpipe) {
+  Backend echo("echo", "echo");
+  Agent agent(config(server("s1", echo)));
+  std::ifstream status("/proc/" + std::to_string(agent.process().pid()) + "/status");
+  std::string line;
+  uint64_t ignored = 0;
+  while (std::getline(status, line)) {
+    if (line.rfind("SigIgn:", 0) == 0) ignored = std::stoull(line.substr(7), nullptr, 16);
+  }
+  EXPECT_TRUE(ignored & (uint64_t{1} << (SIGPIPE - 1))) << "SigIgn " << std::hex << ignored;
 }
 
 TEST(LifecycleTest, SigtermRefusesNewClientsAndWaitsForRunningSessions) {

@@ -81,6 +81,36 @@ TEST(RelayTest, NospliceRelaysAMebibyteIntactThroughBuffers) {
   expectClientHalfCloseRelaysEverything("    nosplice\n");
 }
 
+// splice(2) into a socket whose peer is gone raises SIGPIPE (it has no MSG_NOSIGNAL): the
+// agent must shrug it off and keep serving.
+TEST(RelayTest, AClientLeavingInTheMiddleOfABulkTransferLeavesTheAgentServing) {
+  RawListener raw;
+  Agent agent(config(rawServer(raw)));
+  for (int round = 0; round < 20; ++round) {
+    Client client("127.0.0.1", agent.port("fe"));
+    ASSERT_TRUE(client.connected());
+    int fd = raw.accept();
+    ASSERT_GE(fd, 0);
+    Client backend(fd);
+    std::thread flood([&backend] {
+      const std::string chunk(1 << 20, 'x');
+      for (int i = 0; i < 64 && backend.send(chunk); ++i) {
+      }
+    });
+    if (round % 2 == 1) client.shutdownWrite();  // half-closed first, as iperf3's streams
+    EXPECT_EQ(client.readSome(256 * 1024, 5s).size(), 256u * 1024);
+    client.close();  // gone, unread bytes and all (an RST), with the agent still writing to it
+    flood.join();    // ends when the agent passes the reset on to the server
+  }
+  ASSERT_TRUE(agent.process().running()) << "the agent died";
+  Client after("127.0.0.1", agent.port("fe"));
+  int fd = raw.accept();
+  ASSERT_GE(fd, 0);
+  Client backend(fd);
+  ASSERT_TRUE(backend.send("still here\n"));
+  EXPECT_EQ(after.readLine(), "still here");
+}
+
 TEST(RelayTest, AServerResetInTheMiddleOfABulkTransferReachesTheClientAsAReset) {
   RawListener raw;
   Agent agent(config(rawServer(raw)));
