@@ -5,6 +5,7 @@
 #include <sys/socket.h>
 
 #include <cerrno>
+#include <optional>
 #include <thread>
 
 #include "tests/integration/harness.h"
@@ -51,6 +52,19 @@ std::thread sendThenFin(Client& sender, const std::string& data) {
     sender.shutdownWrite();
   });
 }
+
+// A client connected through the agent to a server socket the test drives itself.
+struct Relayed {
+  RawListener raw;
+  Agent agent{config(rawServer(raw))};
+  Client client{"127.0.0.1", agent.port("fe")};
+  std::optional<Client> backend;
+  Relayed() {
+    int fd = raw.accept();
+    if (fd >= 0) backend.emplace(fd);
+  }
+  bool connected() const { return client.connected() && backend.has_value(); }
+};
 
 void expectClientHalfCloseRelaysEverything(const std::string& global) {
   Backend echo("echo", "echo");
@@ -112,13 +126,10 @@ TEST(RelayTest, AClientLeavingInTheMiddleOfABulkTransferLeavesTheAgentServing) {
 }
 
 TEST(RelayTest, AServerResetInTheMiddleOfABulkTransferReachesTheClientAsAReset) {
-  RawListener raw;
-  Agent agent(config(rawServer(raw)));
-  Client client("127.0.0.1", agent.port("fe"));
-  ASSERT_TRUE(client.connected());
-  int fd = raw.accept();
-  ASSERT_GE(fd, 0);
-  Client backend(fd);
+  Relayed relayed;
+  ASSERT_TRUE(relayed.connected());
+  Client& client = relayed.client;
+  Client& backend = *relayed.backend;
   const std::string data = mebibyte();
   ASSERT_TRUE(backend.send(data.substr(0, 256 * 1024)));
   std::string first = client.readSome(256 * 1024, 5s);
@@ -131,13 +142,10 @@ TEST(RelayTest, AServerResetInTheMiddleOfABulkTransferReachesTheClientAsAReset) 
 }
 
 TEST(RelayTest, ServerHalfCloseFirstThenTheClientsLateDataStillArrives) {
-  RawListener raw;
-  Agent agent(config(rawServer(raw)));
-  Client client("127.0.0.1", agent.port("fe"));
-  ASSERT_TRUE(client.connected());
-  int fd = raw.accept();
-  ASSERT_GE(fd, 0);
-  Client backend(fd);
+  Relayed relayed;
+  ASSERT_TRUE(relayed.connected());
+  Client& client = relayed.client;
+  Client& backend = *relayed.backend;
   const std::string data = mebibyte();
   std::thread sender = sendThenFin(backend, data);
   int error = -1;
@@ -154,13 +162,10 @@ TEST(RelayTest, ServerHalfCloseFirstThenTheClientsLateDataStillArrives) {
 }
 
 TEST(RelayTest, BothDirectionsCarryDataAtOnce) {
-  RawListener raw;
-  Agent agent(config(rawServer(raw)));
-  Client client("127.0.0.1", agent.port("fe"));
-  ASSERT_TRUE(client.connected());
-  int fd = raw.accept();
-  ASSERT_GE(fd, 0);
-  Client backend(fd);
+  Relayed relayed;
+  ASSERT_TRUE(relayed.connected());
+  Client& client = relayed.client;
+  Client& backend = *relayed.backend;
   const std::string data = mebibyte();
   std::thread upload = sendThenFin(client, data);
   std::thread download = sendThenFin(backend, data);
@@ -178,13 +183,10 @@ TEST(RelayTest, BothDirectionsCarryDataAtOnce) {
 }
 
 TEST(RelayTest, ServerResetReachesTheClientAsAReset) {
-  RawListener raw;
-  Agent agent(config(rawServer(raw)));
-  Client client("127.0.0.1", agent.port("fe"));
-  ASSERT_TRUE(client.connected());
-  int fd = raw.accept();
-  ASSERT_GE(fd, 0);
-  Client backend(fd);
+  Relayed relayed;
+  ASSERT_TRUE(relayed.connected());
+  Client& client = relayed.client;
+  Client& backend = *relayed.backend;
   ASSERT_TRUE(backend.send("hi\n"));
   ASSERT_EQ(client.readLine(), "hi");
   backend.reset();
@@ -194,13 +196,10 @@ TEST(RelayTest, ServerResetReachesTheClientAsAReset) {
 }
 
 TEST(RelayTest, ClientResetReachesTheServerPromptly) {
-  RawListener raw;
-  Agent agent(config(rawServer(raw)));
-  Client client("127.0.0.1", agent.port("fe"));
-  ASSERT_TRUE(client.connected());
-  int fd = raw.accept();
-  ASSERT_GE(fd, 0);
-  Client backend(fd);
+  Relayed relayed;
+  ASSERT_TRUE(relayed.connected());
+  Client& client = relayed.client;
+  Client& backend = *relayed.backend;
   ASSERT_TRUE(client.send("hi\n"));
   ASSERT_EQ(backend.readLine(), "hi");
   Stopwatch clock;
