@@ -192,9 +192,9 @@ bool Listener::admit(const runtime::FrontendRuntime& frontend, uint32_t global_m
 }
 
 void Listener::serve(int fd, const tcp::endpoint& peer) {
-  auto session = std::make_shared<Session>(worker_, fd, peer, worker_.runtime(),
-                                            *worker_.runtime()->findFrontend(frontend_),
-                                            global_gate_);
+  auto session =
+      std::make_shared<Session>(worker_, fd, peer, worker_.runtime(),
+                                *worker_.runtime()->findFrontend(frontend_), global_gate_);
   session->start();
 }
 

@@ -53,8 +53,8 @@ class Listener : public std::enable_shared_from_this<Listener>, private PollHand
   int fd_;
   runtime::ConnectionGate& global_gate_;
   boost::asio::steady_timer retry_timer_;
-  bool readable_ = false;        // connections may be waiting in the backlog
-  bool backing_off_ = false;     // accept failed for lack of descriptors or memory
+  bool readable_ = false;     // connections may be waiting in the backlog
+  bool backing_off_ = false;  // accept failed for lack of descriptors or memory
   bool continue_posted_ = false;
   std::optional<int> held_;  // accepted while at maxconn
   boost::asio::ip::tcp::endpoint held_peer_;

@@ -1,10 +1,10 @@
 #include "agent/proxy/session.h"
 
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <spdlog/spdlog.h>
 #include <sys/socket.h>
-#include <fcntl.h>
 #include <unistd.h>
 
 #include <boost/asio/post.hpp>
@@ -376,7 +376,8 @@ void Session::sendEarly() {
   } while (written < 0 && errno == EINTR);
   if (written < 0) {
     if (errno == EAGAIN || errno == EWOULDBLOCK) return;  // still connecting
-    connectFailed(false);  // refused, unreachable, reset
+    // Refused, unreachable, reset.
+    connectFailed(false);
     return;
   }
   up_.pending_offset += static_cast<size_t>(written);

@@ -28,8 +28,7 @@ class Session : public std::enable_shared_from_this<Session> {
   using Clock = std::chrono::steady_clock;
 
   // Takes ownership of `client_fd`, an accepted non-blocking socket.
-  Session(Worker& worker, int client_fd,
-          const boost::asio::ip::tcp::endpoint& client_endpoint,
+  Session(Worker& worker, int client_fd, const boost::asio::ip::tcp::endpoint& client_endpoint,
           std::shared_ptr<const runtime::Runtime> runtime, const runtime::FrontendRuntime& frontend,
           runtime::ConnectionGate& global_gate);
   ~Session();
@@ -70,8 +69,8 @@ class Session : public std::enable_shared_from_this<Session> {
     bool from_client = false;
     bool splicing = false;
     Pipe pipe{};
-    bool done = false;     // EOF read from `from` and passed on as a shutdown of `to`
-    bool writing = false;  // `to` took part of a chunk; the rest waits for EPOLLOUT
+    bool done = false;             // EOF read from `from` and passed on as a shutdown of `to`
+    bool writing = false;          // `to` took part of a chunk; the rest waits for EPOLLOUT
     bool eof_after_write = false;  // the chunk being written ends at `from`'s FIN
     size_t pending_offset = 0;     // of the unwritten rest of the chunk, while writing
     size_t pending_size = 0;       // unwritten bytes (in the buffer, or in the pipe)

@@ -304,11 +304,11 @@ TEST(RelayTest, TheFirstBytesSurviveARetryToAnotherServer) {
   // lb reads it before connecting; round robin alternates between `dead`, which refuses, and
   // `live`. A line read for `dead` must reach `live` with the redispatched retry.
   Backend live("live", "echo");
-  Agent agent(config("    timeout connect 100ms\n    retries 1\n    option redispatch\n"
-                     "    server dead 127.0.0.1:" +
-                         std::to_string(refusedPort()) + "\n    server live " + live.address() +
-                         "\n",
-                     "", "127.0.0.1:0\n    maxconn 1"));
+  Agent agent(
+      config("    timeout connect 100ms\n    retries 1\n    option redispatch\n"
+             "    server dead 127.0.0.1:" +
+                 std::to_string(refusedPort()) + "\n    server live " + live.address() + "\n",
+             "", "127.0.0.1:0\n    maxconn 1"));
   auto holder = std::make_unique<Client>("127.0.0.1", agent.port("fe"));
   ASSERT_TRUE(holder->send("hold\n"));
   ASSERT_EQ(holder->readLine(), "hold");
@@ -323,10 +323,11 @@ TEST(RelayTest, TheFirstBytesSurviveARetryToAnotherServer) {
 
 TEST(RelayTest, TcpSmartAcceptStillRelaysBothWays) {
   Backend echo("echo", "echo");
-  Agent agent("defaults\n    mode tcp\n    timeout connect 2s\n    timeout client 30s\n"
-              "    timeout server 30s\nfrontend fe\n    bind 127.0.0.1:0\n"
-              "    option tcp-smart-accept\n    default_backend be\nbackend be\n" +
-              server(echo.address()));
+  Agent agent(
+      "defaults\n    mode tcp\n    timeout connect 2s\n    timeout client 30s\n"
+      "    timeout server 30s\nfrontend fe\n    bind 127.0.0.1:0\n"
+      "    option tcp-smart-accept\n    default_backend be\nbackend be\n" +
+      server(echo.address()));
   Client client("127.0.0.1", agent.port("fe"));
   ASSERT_TRUE(client.send("ping\n"));
   EXPECT_EQ(client.readLine(), "ping");
