@@ -75,6 +75,13 @@ Session::Session(Worker& worker, int client_fd, const tcp::endpoint& client_endp
 Session::~Session() {
   closeSide(client_);
   closeSide(server_);
+  // A session that ended through finish() gave its pipes back; one destroyed with its worker
+  // (the agent stopping) closes them.
+  for (Direction* d : {&up_, &down_}) {
+    if (!d->pipe.valid()) continue;
+    ::close(d->pipe.read_end);
+    ::close(d->pipe.write_end);
+  }
 }
 
 void Session::start() {
