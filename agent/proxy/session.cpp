@@ -97,7 +97,7 @@ void Session::start() {
     return;
   }
   if (frontend_.smart_accept) {
-    // The ACK of the client's first bytes waits (40 ms at most) to ride on the answer.
+    // The ACK of the client's first bytes waits (the delayed-ACK timeout) to ride on the answer.
     int zero = 0;
     ::setsockopt(client_.fd, IPPROTO_TCP, TCP_QUICKACK, &zero, sizeof zero);
   }
