@@ -76,12 +76,9 @@ Session::~Session() {
   closeSide(client_);
   closeSide(server_);
   // A session that ended through finish() gave its pipes back; one destroyed with its worker
-  // (the agent stopping) closes them.
-  for (Direction* d : {&up_, &down_}) {
-    if (!d->pipe.valid()) continue;
-    ::close(d->pipe.read_end);
-    ::close(d->pipe.write_end);
-  }
+  // (the agent stopping) still holds them.
+  worker_.pipes().release(up_.pipe, false);
+  worker_.pipes().release(down_.pipe, false);
 }
 
 void Session::start() {
@@ -348,26 +345,17 @@ void Session::startRelay() {
 // passed on once connected: a shutdown now would abort the connect.
 void Session::readEarly() {
   read_early_ = true;
-  up_.buffer = worker_.buffers().acquire(up_.size);
-  ssize_t n;
-  do {
-    n = ::recv(client_.fd, up_.buffer.get(), up_.size, 0);
-  } while (n < 0 && errno == EINTR);
+  ssize_t n = readChunk(up_);
   if (n < 0) {
     releaseBuffer(up_);
     if (errno != EAGAIN && errno != EWOULDBLOCK) client_.readable = true;  // the error waits
     return;
   }
-  up_.writing = true;
-  up_.pending_offset = 0;
-  up_.pending_size = static_cast<size_t>(n);
+  up_.writing = true;  // held until a server takes it
   if (n == 0) {
     up_.eof_after_write = true;
     releaseBuffer(up_);
-    return;
   }
-  up_.bytes += static_cast<uint64_t>(n);
-  client_.readable = static_cast<size_t>(n) == up_.size;
 }
 
 // Right after connect(): on loopback and on a fast LAN the handshake is over by now, and the
@@ -376,19 +364,12 @@ void Session::readEarly() {
 // the chunk waits for the retry.
 void Session::sendEarly() {
   if (!up_.writing || up_.pending_size == 0) return;  // EPOLLOUT will say when connected
-  ssize_t written;
-  do {
-    written = ::send(server_.fd, up_.buffer.get() + up_.pending_offset, up_.pending_size,
-                     MSG_NOSIGNAL | MSG_DONTWAIT);
-  } while (written < 0 && errno == EINTR);
-  if (written < 0) {
+  if (writeChunk(up_) < 0) {
     if (errno == EAGAIN || errno == EWOULDBLOCK) return;  // still connecting
     // Refused, unreachable, reset.
     connectFailed(false);
     return;
   }
-  up_.pending_offset += static_cast<size_t>(written);
-  up_.pending_size -= static_cast<size_t>(written);
   onConnected();
 }
 
@@ -401,27 +382,10 @@ void Session::pump(Direction& d) {
       releaseBuffer(d);  // idle: no buffer held while waiting (one may be left from readEarly)
       return;
     }
-    if (d.splicing && !d.pipe.valid()) {
-      d.pipe = worker_.pipes().acquire();
-      if (!d.pipe.valid()) d.splicing = false;  // no descriptor for a pipe: copy instead
-    }
-    size_t want = d.splicing ? kSpliceChunk : d.size;
-    ssize_t n;
-    if (d.splicing) {
-      n = ::splice(d.from->fd, nullptr, d.pipe.write_end, nullptr, want,
-                   SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
-    } else {
-      if (d.buffer == nullptr) d.buffer = worker_.buffers().acquire(d.size);
-      n = ::recv(d.from->fd, d.buffer.get(), want, 0);
-    }
+    ssize_t n = readChunk(d);
     if (n < 0) {
-      if (errno == EINTR) continue;
       releaseBuffer(d);
-      if (errno == EAGAIN || errno == EWOULDBLOCK) {
-        d.from->readable = false;  // idle: no buffer held while waiting
-        return;
-      }
-      onReadError(d);
+      if (errno != EAGAIN && errno != EWOULDBLOCK) onReadError(d);
       return;
     }
     if (n == 0) {
@@ -429,24 +393,12 @@ void Session::pump(Direction& d) {
       onReadEnd(d);
       return;
     }
-    // A short read emptied the socket. If the peer's FIN had arrived before it, the FIN is
-    // next, and no event will say so again: it is passed on after this chunk.
-    bool drained = static_cast<size_t>(n) < want;
-    if (drained) {
-      if (d.from->peer_fin) {
-        d.eof_after_write = true;
-      } else {
-        d.from->readable = false;
-      }
-    }
+    bool drained = !d.from->readable || d.eof_after_write;
     touch(d.from_client);
     // A write starts the receiving side's write timeout, as in HAProxy; after that side's own
     // FIN this is the only timeout it has, which may be earlier than the timer.
     touch(!d.from_client);
-    d.bytes += static_cast<uint64_t>(n);
     if ((d.from_client ? down_ : up_).done) armTimer();
-    d.pending_offset = 0;
-    d.pending_size = static_cast<size_t>(n);
     if (!writeRest(d)) return;
     if (drained) {
       releaseBuffer(d);
@@ -464,18 +416,57 @@ void Session::pump(Direction& d) {
   });
 }
 
+ssize_t Session::readChunk(Direction& d) {
+  if (d.splicing && !d.pipe.valid()) {
+    d.pipe = worker_.pipes().acquire();
+    if (!d.pipe.valid()) d.splicing = false;  // no descriptor for a pipe: copy instead
+  }
+  size_t want = d.splicing ? kSpliceChunk : d.size;
+  if (!d.splicing && d.buffer == nullptr) d.buffer = worker_.buffers().acquire(d.size);
+  ssize_t n;
+  do {
+    n = d.splicing ? ::splice(d.from->fd, nullptr, d.pipe.write_end, nullptr, want,
+                              SPLICE_F_MOVE | SPLICE_F_NONBLOCK)
+                   : ::recv(d.from->fd, d.buffer.get(), want, 0);
+  } while (n < 0 && errno == EINTR);
+  if (n < 0) {
+    if (errno == EAGAIN || errno == EWOULDBLOCK) d.from->readable = false;
+    return n;
+  }
+  if (n == 0) return 0;
+  // A short read emptied the socket. If the peer's FIN had arrived before it, the FIN is next,
+  // and no event will say so again: it is passed on after this chunk.
+  if (static_cast<size_t>(n) == want) {
+    d.from->readable = true;  // more may be waiting
+  } else if (d.from->peer_fin) {
+    d.eof_after_write = true;
+  } else {
+    d.from->readable = false;
+  }
+  d.bytes += static_cast<uint64_t>(n);
+  d.pending_offset = 0;
+  d.pending_size = static_cast<size_t>(n);
+  return n;
+}
+
+ssize_t Session::writeChunk(Direction& d) {
+  ssize_t written;
+  do {
+    written = d.pipe.valid() ? ::splice(d.pipe.read_end, nullptr, d.to->fd, nullptr, d.pending_size,
+                                        SPLICE_F_MOVE | SPLICE_F_NONBLOCK)
+                             : ::send(d.to->fd, d.buffer.get() + d.pending_offset, d.pending_size,
+                                      MSG_NOSIGNAL | MSG_DONTWAIT);
+  } while (written < 0 && errno == EINTR);
+  if (written > 0) {
+    d.pending_offset += static_cast<size_t>(written);
+    d.pending_size -= static_cast<size_t>(written);
+  }
+  return written;
+}
+
 bool Session::writeRest(Direction& d) {
   while (d.pending_size > 0) {
-    ssize_t written;
-    if (d.pipe.valid()) {
-      written = ::splice(d.pipe.read_end, nullptr, d.to->fd, nullptr, d.pending_size,
-                         SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
-    } else {
-      written = ::send(d.to->fd, d.buffer.get() + d.pending_offset, d.pending_size,
-                       MSG_NOSIGNAL | MSG_DONTWAIT);
-    }
-    if (written < 0) {
-      if (errno == EINTR) continue;
+    if (writeChunk(d) < 0) {
       if (errno == EAGAIN || errno == EWOULDBLOCK) {
         d.writing = true;  // the rest goes when `to` reports EPOLLOUT
         return false;
@@ -483,8 +474,6 @@ bool Session::writeRest(Direction& d) {
       onWriteError(d);
       return false;
     }
-    d.pending_offset += static_cast<size_t>(written);
-    d.pending_size -= static_cast<size_t>(written);
   }
   if (d.writing) {
     d.writing = false;

@@ -90,6 +90,12 @@ class Session : public std::enable_shared_from_this<Session> {
   void readEarly();
   void sendEarly();
   void pump(Direction& d);
+  // One read from `from` into the buffer or the pipe (EINTR retried): what recv or splice
+  // returned, with errno. A chunk read becomes the pending chunk, and a short read updates
+  // what `from` is known to hold (nothing more, or its FIN next: eof_after_write).
+  ssize_t readChunk(Direction& d);
+  // One write of the pending chunk to `to` (EINTR retried): what send or splice returned.
+  ssize_t writeChunk(Direction& d);
   // Writes the chunk's rest; true when it is all written (false: waiting, or the session
   // ended on a write error).
   bool writeRest(Direction& d);

@@ -288,6 +288,34 @@ TEST(RelayTest, ARequestAndFinSentBeforeTheAcceptReachTheServerInOrder) {
   EXPECT_EQ(got.client_error, 0);
 }
 
+TEST(RelayTest, ARequestAndFinSentWhileQueuedReachTheServerInOrder) {
+  // The server takes one connection at a time: the second client waits in the backend's queue,
+  // accepted by lb, while its request and FIN arrive. Both must reach the server once it is
+  // its turn, the FIN without waiting for a timeout.
+  RawListener raw;
+  Agent agent(config("    timeout queue 20s\n    server s1 127.0.0.1:" +
+                     std::to_string(raw.port()) + " maxconn 1\n"));
+  Client holder("127.0.0.1", agent.port("fe"));
+  int held = raw.accept();
+  ASSERT_GE(held, 0);
+  Client held_backend(held);
+  Client client("127.0.0.1", agent.port("fe"));
+  ASSERT_TRUE(client.send("GET / HTTP/1.0\r\n\r\n"));
+  client.shutdownWrite();
+  // Nothing reaches the server while the first connection holds the slot.
+  EXPECT_LT(raw.accept(300ms), 0);
+  holder.close();
+  held_backend.close();
+  int fd = raw.accept();
+  ASSERT_GE(fd, 0);
+  Client backend(fd);
+  int error = -1;
+  Stopwatch clock;
+  EXPECT_EQ(backend.readAll(5s, &error), "GET / HTTP/1.0\r\n\r\n");
+  EXPECT_EQ(error, 0) << "the client's FIN should follow its request";
+  EXPECT_LT(clock.elapsed(), 2s);
+}
+
 TEST(RelayTest, SmartConnectSendsTheHandshakesLastAckWithTheRequest) {
   // With the request in hand before connecting, the server gets SYN, ACK + request, FIN; with
   // `no option tcp-smart-connect` the ACK comes alone first: one segment more.
