@@ -159,7 +159,7 @@ void Listener::acceptSome() {
       held_peer_ = peer;
       return;  // parked: resume() continues
     }
-    serve(fd, peer);
+    serve(fd, peer, runtime, *frontend);
   }
   // A full batch: more may wait, and no new event will say so. Continue after the worker's
   // other work.
@@ -191,10 +191,10 @@ bool Listener::admit(const runtime::FrontendRuntime& frontend, uint32_t global_m
   return true;
 }
 
-void Listener::serve(int fd, const tcp::endpoint& peer) {
-  auto session =
-      std::make_shared<Session>(worker_, fd, peer, worker_.runtime(),
-                                *worker_.runtime()->findFrontend(frontend_), global_gate_);
+void Listener::serve(int fd, const tcp::endpoint& peer,
+                     const std::shared_ptr<const runtime::Runtime>& runtime,
+                     const runtime::FrontendRuntime& frontend) {
+  auto session = std::make_shared<Session>(worker_, fd, peer, runtime, frontend, global_gate_);
   session->start();
 }
 
@@ -210,7 +210,7 @@ void Listener::resume() {
       if (!admit(*frontend, runtime->maxconn)) return;
       int fd = *held_;
       held_.reset();
-      serve(fd, held_peer_);
+      serve(fd, held_peer_, runtime, *frontend);
     }
   }
   acceptSome();

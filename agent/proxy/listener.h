@@ -8,6 +8,7 @@
 
 #include "agent/proxy/poller.h"
 #include "agent/proxy/worker.h"
+#include "agent/runtime/runtime.h"
 #include "agent/runtime/server_state.h"
 
 namespace lb::proxy {
@@ -45,7 +46,9 @@ class Listener : public std::enable_shared_from_this<Listener>, private PollHand
   void acceptSome();
   // Takes a global and a frontend slot; on failure parks the listener on the full gate.
   bool admit(const runtime::FrontendRuntime& frontend, uint32_t global_max);
-  void serve(int fd, const boost::asio::ip::tcp::endpoint& peer);
+  void serve(int fd, const boost::asio::ip::tcp::endpoint& peer,
+             const std::shared_ptr<const runtime::Runtime>& runtime,
+             const runtime::FrontendRuntime& frontend);
   void resume();
 
   Worker& worker_;
