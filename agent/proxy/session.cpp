@@ -449,13 +449,18 @@ ssize_t Session::readChunk(Direction& d) {
   return n;
 }
 
+// When the source's FIN is known to follow this chunk, the chunk goes "more to come" and the
+// shutdown right after it puts the FIN in the same segment (HAProxy does the same): an answer
+// followed by the server's close reaches the client as one segment, acknowledged once.
 ssize_t Session::writeChunk(Direction& d) {
+  const bool fin_next = d.eof_after_write;
   ssize_t written;
   do {
-    written = d.pipe.valid() ? ::splice(d.pipe.read_end, nullptr, d.to->fd, nullptr, d.pending_size,
-                                        SPLICE_F_MOVE | SPLICE_F_NONBLOCK)
-                             : ::send(d.to->fd, d.buffer.get() + d.pending_offset, d.pending_size,
-                                      MSG_NOSIGNAL | MSG_DONTWAIT);
+    written = d.pipe.valid()
+                  ? ::splice(d.pipe.read_end, nullptr, d.to->fd, nullptr, d.pending_size,
+                             SPLICE_F_MOVE | SPLICE_F_NONBLOCK | (fin_next ? SPLICE_F_MORE : 0))
+                  : ::send(d.to->fd, d.buffer.get() + d.pending_offset, d.pending_size,
+                           MSG_NOSIGNAL | MSG_DONTWAIT | (fin_next ? MSG_MORE : 0));
   } while (written < 0 && errno == EINTR);
   if (written > 0) {
     d.pending_offset += static_cast<size_t>(written);

@@ -327,6 +327,28 @@ TEST(RelayTest, SmartConnectSendsTheHandshakesLastAckWithTheRequest) {
       << "smart " << smart.segments_in << ", plain " << plain.segments_in;
 }
 
+TEST(RelayTest, AResponseAndTheServersFinReachTheClientInOneSegment) {
+  // A server that answers and closes (HTTP/1.0, Connection: close): lb has the answer and the
+  // FIN in hand together and sends them as one segment, as HAProxy does, so the client
+  // acknowledges both at once instead of getting the data, then the FIN in a segment of its own.
+  Relayed r;
+  ASSERT_TRUE(r.connected());
+  const std::string request = "GET / HTTP/1.0\r\n\r\n";
+  ASSERT_TRUE(r.client.send(request));
+  ASSERT_EQ(r.backend->readSome(request.size(), 5s), request);
+  uint32_t before = segmentsIn(r.client.fd());  // SYN-ACK, the ACK of the request
+  ASSERT_GT(before, 0u) << "TCP_INFO is not available";
+  // The server's answer and FIN arrive at lb together, in one segment.
+  const std::string answer = "HTTP/1.0 200 OK\r\n\r\nhello";
+  ASSERT_EQ(::send(r.backend->fd(), answer.data(), answer.size(), MSG_MORE),
+            static_cast<ssize_t>(answer.size()));
+  r.backend->shutdownWrite();
+  int error = -1;
+  EXPECT_EQ(r.client.readAll(5s, &error), answer);
+  EXPECT_EQ(error, 0);
+  EXPECT_EQ(segmentsIn(r.client.fd()) - before, 1u) << "the answer and the FIN came apart";
+}
+
 TEST(RelayTest, TheFirstBytesSurviveARetryToAnotherServer) {
   // Each client's line is waiting when lb accepts it (the one before holds the only slot), so
   // lb reads it before connecting; round robin alternates between `dead`, which refuses, and
