@@ -322,6 +322,19 @@ void globalNosplice(KeywordContext& ctx) {
   ctx.global->set_nosplice(true);
 }
 
+void globalSchedPolicy(KeywordContext& ctx) {
+  if (!ctx.expectArgs(1, "tune.sched-policy batch|normal")) return;
+  const std::string& policy = ctx.words[1];
+  if (policy == "batch") {
+    ctx.global->set_sched_policy(lb::v1::Global::BATCH);
+  } else if (policy == "normal") {
+    ctx.global->set_sched_policy(lb::v1::Global::NORMAL);
+  } else {
+    ctx.error("unknown scheduling policy '" + policy + "' for 'tune.sched-policy'; use 'batch' " +
+              "(the default) or 'normal'");
+  }
+}
+
 void globalHardStopAfter(KeywordContext& ctx) {
   if (!ctx.expectArgs(1, "hard-stop-after TIME")) return;
   if (auto t = ctx.time("hard-stop-after", ctx.words[1])) {
@@ -407,6 +420,7 @@ constexpr std::array kGlobalKeywords{
     KeywordSpec{"nbthread", kCapGlobal, globalNbthread},
     KeywordSpec{"tune.bufsize", kCapGlobal, globalBufsize},
     KeywordSpec{"nosplice", kCapGlobal, globalNosplice},
+    KeywordSpec{"tune.sched-policy", kCapGlobal, globalSchedPolicy},
     KeywordSpec{"hard-stop-after", kCapGlobal, globalHardStopAfter},
     KeywordSpec{"spread-checks", kCapGlobal, globalSpreadChecks},
     KeywordSpec{"log", kCapGlobal, globalLog},

@@ -1,6 +1,11 @@
 #include "agent/proxy/worker.h"
 
+#include <pthread.h>
+#include <sched.h>
+#include <spdlog/spdlog.h>
+
 #include <chrono>
+#include <cstring>
 #include <vector>
 
 #include "agent/proxy/session.h"
@@ -26,6 +31,24 @@ void Worker::stop() {
   guard_.reset();
   io_.stop();
   if (thread_.joinable()) thread_.join();
+}
+
+// SCHED_BATCH: a worker woken by a packet does not preempt the thread running on that CPU
+// (often the backend or the client on a shared host); it runs when that thread blocks or its
+// slice ends, and finds more events waiting. On a dedicated host there is nothing to preempt
+// and nothing changes. Allowed without privileges (sched(7)); a refusal leaves the policy.
+void Worker::setRuntime(std::shared_ptr<const runtime::Runtime> runtime) {
+  bool batch = runtime->sched_batch;
+  runtime_ = std::move(runtime);
+  if (batch == sched_batch_) return;
+  sched_param param{};
+  int error = pthread_setschedparam(pthread_self(), batch ? SCHED_BATCH : SCHED_OTHER, &param);
+  if (error != 0) {
+    spdlog::warn("worker {}: cannot switch to {}: {}", index_,
+                 batch ? "SCHED_BATCH" : "SCHED_OTHER", std::strerror(error));
+    return;
+  }
+  sched_batch_ = batch;
 }
 
 void Worker::add(std::shared_ptr<Session> session) {

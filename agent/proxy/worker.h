@@ -50,9 +50,8 @@ class Worker {
 
   // The snapshot new connections of this worker use. Worker thread only (set through post).
   const std::shared_ptr<const runtime::Runtime>& runtime() const { return runtime_; }
-  void setRuntime(std::shared_ptr<const runtime::Runtime> runtime) {
-    runtime_ = std::move(runtime);
-  }
+  // Also switches the thread's scheduling policy when the snapshot asks for another one.
+  void setRuntime(std::shared_ptr<const runtime::Runtime> runtime);
 
   WorkerRandom& random() { return random_; }
   BufferPool& buffers() { return buffers_; }
@@ -77,6 +76,7 @@ class Worker {
   boost::asio::executor_work_guard<boost::asio::io_context::executor_type> guard_;
   std::thread thread_;
   std::shared_ptr<const runtime::Runtime> runtime_;
+  bool sched_batch_ = false;  // threads start as SCHED_OTHER
   WorkerRandom random_;
   BufferPool buffers_;
   PipePool pipes_;

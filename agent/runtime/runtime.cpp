@@ -84,6 +84,7 @@ std::shared_ptr<Runtime> buildRuntime(const lb::v1::Config& config, uint64_t ver
   const auto& global = config.global();
   if (global.has_bufsize()) rt->bufsize = global.bufsize();
   rt->splice = !global.nosplice();
+  rt->sched_batch = global.sched_policy() != lb::v1::Global::NORMAL;
   if (global.has_maxconn()) rt->maxconn = global.maxconn();
   rt->hard_stop_after = millis(global.has_hard_stop_after(), global.hard_stop_after());
 

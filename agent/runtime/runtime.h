@@ -95,6 +95,8 @@ struct Runtime {
   uint32_t bufsize = 16384;
   // Bulk transfers move bytes with splice(2) (global `nosplice` turns it off).
   bool splice = true;
+  // Worker threads run SCHED_BATCH (global `tune.sched-policy normal`: SCHED_OTHER).
+  bool sched_batch = true;
   uint32_t maxconn = 0;  // global; 0: unlimited
   std::optional<Millis> hard_stop_after;
   // Where sessions report passive-check errors; null when nothing observes.

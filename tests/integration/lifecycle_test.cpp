@@ -1,12 +1,16 @@
 // The agent's life: graceful stop (SIGTERM), hard-stop-after, a second signal, and reloads
 // (SIGHUP) that keep the listening sockets, or keep the old configuration when the new is bad.
 #include <gtest/gtest.h>
+#include <sched.h>
 
 #include <atomic>
 #include <csignal>
+#include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <map>
 #include <regex>
+#include <sstream>
 #include <thread>
 
 #include "tests/integration/harness.h"
@@ -59,6 +63,51 @@ TEST(LifecycleTest, TheAgentIgnoresSigpipe) {
     if (line.rfind("SigIgn:", 0) == 0) ignored = std::stoull(line.substr(7), nullptr, 16);
   }
   EXPECT_TRUE(ignored & (uint64_t{1} << (SIGPIPE - 1))) << "SigIgn " << std::hex << ignored;
+}
+
+// How many of the process's threads run with the scheduling policy `policy` (SCHED_BATCH, ...):
+// field 41 of /proc/PID/task/TID/stat, counted from the one after the command's ')'.
+int threadsWithPolicy(pid_t pid, int policy) {
+  int count = 0;
+  for (const auto& task :
+       std::filesystem::directory_iterator("/proc/" + std::to_string(pid) + "/task")) {
+    std::ifstream file(task.path() / "stat");
+    std::string stat((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
+    if (stat.find(')') == std::string::npos) continue;  // the thread just ended
+    std::istringstream fields(stat.substr(stat.rfind(')') + 1));
+    std::string field;
+    for (int i = 3; i <= 41 && fields >> field; ++i) {
+      if (i == 41 && std::stoi(field) == policy) ++count;
+    }
+  }
+  return count;
+}
+
+// Waits (up to 5 s) until `want` threads have `policy`: workers switch when they take up a
+// configuration, just after the agent logs it.
+bool threadsReach(pid_t pid, int policy, int want) {
+  Stopwatch clock;
+  while (threadsWithPolicy(pid, policy) != want) {
+    if (clock.elapsed() > 5s) return false;
+    std::this_thread::sleep_for(10ms);
+  }
+  return true;
+}
+
+// The data-plane workers run SCHED_BATCH (and nothing else does); `tune.sched-policy normal`
+// turns them back to SCHED_OTHER on reload, and removing it again to SCHED_BATCH.
+TEST(LifecycleTest, WorkerThreadsRunSchedBatchUnlessToldNormal) {
+  Backend echo("echo", "echo");
+  Agent agent(config(server("s1", echo)), {"--threads", "3"});
+  pid_t pid = agent.process().pid();
+  EXPECT_TRUE(threadsReach(pid, SCHED_BATCH, 3)) << threadsWithPolicy(pid, SCHED_BATCH);
+  ASSERT_TRUE(agent.reload(config(server("s1", echo), "    tune.sched-policy normal\n")))
+      << agent.process().output();
+  EXPECT_TRUE(threadsReach(pid, SCHED_BATCH, 0)) << threadsWithPolicy(pid, SCHED_BATCH);
+  ASSERT_TRUE(agent.reload(config(server("s1", echo))));
+  EXPECT_TRUE(threadsReach(pid, SCHED_BATCH, 3)) << threadsWithPolicy(pid, SCHED_BATCH);
+  Client client("127.0.0.1", agent.port("fe"));
+  EXPECT_TRUE(echoes(client, "still relaying"));
 }
 
 TEST(LifecycleTest, SigtermRefusesNewClientsAndWaitsForRunningSessions) {

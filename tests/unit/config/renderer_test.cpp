@@ -26,6 +26,7 @@ constexpr const char* kRichConfig = R"(global
     hard-stop-after 30s
     spread-checks 0
     nosplice
+    tune.sched-policy normal
 
 defaults
     mode tcp
