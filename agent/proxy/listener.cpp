@@ -12,6 +12,7 @@
 #include <cstring>
 
 #include "agent/proxy/session.h"
+#include "agent/proxy/socket.h"
 
 namespace lb::proxy {
 
@@ -90,11 +91,7 @@ std::shared_ptr<Listener> Listener::open(Worker& worker, const std::string& fron
 }
 
 tcp::endpoint Listener::localEndpoint() const {
-  tcp::endpoint endpoint;
-  socklen_t length = static_cast<socklen_t>(endpoint.capacity());
-  if (fd_ < 0 || ::getsockname(fd_, endpoint.data(), &length) != 0) return {};
-  endpoint.resize(length);
-  return endpoint;
+  return proxy::localEndpoint(fd_);
 }
 
 void Listener::start() {

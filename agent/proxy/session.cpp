@@ -11,6 +11,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "agent/proxy/socket.h"
 #include "agent/proxy/tcp_log.h"
 
 namespace lb::proxy {
@@ -216,14 +217,7 @@ void Session::connect() {
   tcp::endpoint endpoint = server.endpoint;
   if (endpoint.port() == 0) {
     // `server name addr` without a port: the port the client connected to.
-    sockaddr_storage local{};
-    socklen_t length = sizeof local;
-    if (::getsockname(client_.fd, reinterpret_cast<sockaddr*>(&local), &length) == 0) {
-      uint16_t port = local.ss_family == AF_INET6
-                          ? reinterpret_cast<sockaddr_in6*>(&local)->sin6_port
-                          : reinterpret_cast<sockaddr_in*>(&local)->sin_port;
-      endpoint.port(ntohs(port));
-    }
+    endpoint.port(localEndpoint(client_.fd).port());
   }
   closeSide(server_);
   server_.readable = server_.peer_fin = false;

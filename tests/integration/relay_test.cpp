@@ -349,6 +349,19 @@ TEST(RelayTest, AResponseAndTheServersFinReachTheClientInOneSegment) {
   EXPECT_EQ(segmentsIn(r.client.fd()) - before, 1u) << "the answer and the FIN came apart";
 }
 
+TEST(RelayTest, AServerWithoutAPortIsReachedOnThePortTheClientConnectedTo) {
+  // `server s1 127.0.0.2`: the port comes from the client's connection, here the frontend's.
+  RawListener raw("127.0.0.2");
+  const std::string port = std::to_string(raw.port());
+  Agent agent(config(server("127.0.0.2"), "", "127.0.0.1:" + port));
+  Client client("127.0.0.1", agent.port("fe"));
+  ASSERT_TRUE(client.send("hello\n"));
+  int fd = raw.accept();
+  ASSERT_GE(fd, 0) << "nothing reached 127.0.0.2:" << port;
+  Client backend(fd);
+  EXPECT_EQ(backend.readLine(), "hello");
+}
+
 TEST(RelayTest, TheFirstBytesSurviveARetryToAnotherServer) {
   // Each client's line is waiting when lb accepts it (the one before holds the only slot), so
   // lb reads it before connecting; round robin alternates between `dead`, which refuses, and
