@@ -21,8 +21,9 @@ namespace lb::balance {
 // matters for them too: when the entry a hash lands on is a server that went down, the next
 // entry is usually another server, so that server's clients spread over the others.
 //
-// Building costs O(entries x servers), like HAProxy's map. Immutable once built, so any number
-// of threads may read it.
+// Building costs O(entries x distinct weights): one pass per entry over the weights in use
+// (a backend of one weight is linear). Immutable once built, so any number of threads may read
+// it.
 class WeightedMap {
  public:
   // `members`: the group's servers in configuration order, whatever their state.

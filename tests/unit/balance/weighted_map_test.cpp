@@ -12,6 +12,7 @@ namespace {
 
 using ::lb::balance::testing::FakeServer;
 using ::lb::balance::testing::FakeServerSet;
+using ::lb::balance::testing::SplitMixRandom;
 using ::testing::ElementsAreArray;
 
 std::vector<size_t> allOf(const ServerSet& servers) {
@@ -89,6 +90,66 @@ TEST(WeightedMapTest, FindFromSkipsServersThatCannotTakeAndWraps) {
   EXPECT_EQ(map.findFrom(servers, 2), 0u);
   servers.setUsable(0, false);
   EXPECT_EQ(map.findFrom(servers, 0), std::nullopt);
+}
+
+// nginx's smooth weighted round-robin step by step over every server: the definition the map
+// must reproduce however it computes it.
+std::vector<size_t> referenceCycle(const std::vector<uint32_t>& weights) {
+  std::vector<size_t> index;
+  std::vector<int64_t> weight;
+  uint32_t gcd = 0;
+  for (size_t i = 0; i < weights.size(); ++i) {
+    if (weights[i] == 0) continue;
+    index.push_back(i);
+    weight.push_back(weights[i]);
+    gcd = std::gcd(gcd, weights[i]);
+  }
+  int64_t total = 0;
+  for (auto& w : weight) total += (w /= gcd);
+  std::vector<int64_t> current(index.size(), 0);
+  std::vector<size_t> cycle;
+  for (int64_t step = 0; step < total; ++step) {
+    size_t best = 0;
+    for (size_t k = 0; k < index.size(); ++k) {
+      current[k] += weight[k];
+      if (current[k] > current[best]) best = k;
+    }
+    current[best] -= total;
+    cycle.push_back(index[best]);
+  }
+  return cycle;
+}
+
+TEST(WeightedMapTest, MatchesSmoothWeightedRoundRobinForManyWeightMixes) {
+  SplitMixRandom random(7);
+  for (int trial = 0; trial < 200; ++trial) {
+    // Few distinct weights over many servers (how large backends look), or many distinct ones.
+    const size_t servers = 1 + random.next() % 40;
+    const uint64_t distinct = 1 + random.next() % (trial % 2 == 0 ? 3 : 256);
+    std::vector<uint32_t> weights;
+    std::vector<FakeServer> set;
+    for (size_t i = 0; i < servers; ++i) {
+      uint32_t w = static_cast<uint32_t>(random.next() % distinct + 1) * (trial % 2 == 0 ? 2 : 1);
+      if (random.next() % 10 == 0) w = 0;
+      weights.push_back(w);
+      set.push_back(FakeServer{.weight = w});
+    }
+    FakeServerSet fake(set);
+    WeightedMap map(fake, allOf(fake));
+    ASSERT_THAT(cycleOf(map), ElementsAreArray(referenceCycle(weights)))
+        << "trial " << trial << ", " << servers << " servers";
+  }
+}
+
+TEST(WeightedMapTest, TenThousandServersOfOneWeightTakeTurnsInOrder) {
+  std::vector<FakeServer> set(10000);
+  set[5].usable = false;
+  FakeServerSet fake(set);
+  WeightedMap map(fake, allOf(fake));
+  ASSERT_EQ(map.size(), 9999u);
+  EXPECT_EQ(map.at(4), 4u);
+  EXPECT_EQ(map.at(5), 6u);
+  EXPECT_EQ(map.at(9998), 9999u);
 }
 
 }  // namespace
