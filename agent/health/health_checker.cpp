@@ -51,6 +51,7 @@ void HealthChecker::stop() {
     task->timer.cancel();
     task->ramp_timer.cancel();
   }
+  refreshes_.clear();
 }
 
 void HealthChecker::apply(std::shared_ptr<const runtime::Runtime> runtime) {
@@ -66,12 +67,14 @@ void HealthChecker::apply(std::shared_ptr<const runtime::Runtime> runtime) {
       runtime::ServerState* key = server.state.get();
       HealthSettings settings = HealthSettings::fromServer(server.config);
       std::unique_ptr<Task> task;
+      bool created = false;
       if (auto it = tasks_.find(key); it != tasks_.end()) {
         task = std::move(it->second);
         task->health.reconfigure(settings);
       } else {
         task = std::make_unique<Task>(io_, settings);
         task->state = server.state;
+        created = true;
         if (server.config.check()) fresh.push_back(task.get());
       }
       task->backend = backend->name;
@@ -102,9 +105,7 @@ void HealthChecker::apply(std::shared_ptr<const runtime::Runtime> runtime) {
           task->state->op.store(OpState::kUp);
           task->health = ServerHealth(settings);
         }
-      } else if (!task->in_flight &&
-                 std::find(fresh.begin(), fresh.end(), task.get()) == fresh.end() &&
-                 task->timer.expiry() <= Clock::now()) {
+      } else if (!task->in_flight && !created && task->timer.expiry() <= Clock::now()) {
         // Check enabled by this apply on a kept server.
         fresh.push_back(task.get());
       }
@@ -125,16 +126,48 @@ void HealthChecker::apply(std::shared_ptr<const runtime::Runtime> runtime) {
     Millis inter = task.health.settings().inter;
     schedule(task, Millis(inter.count() * static_cast<long>(i) / static_cast<long>(fresh.size())));
   }
+  refreshes_.clear();  // they point into the previous snapshot
   for (const auto& backend : runtime_->backends) {
-    backend->refreshBalancer();
+    rebuildBalancer(backend.get());
+    Usable usable = countUsable(*backend);
     if (backend_available_.find(backend->name) == backend_available_.end()) {
-      bool any = false;
-      for (size_t i = 0; i < backend->size(); ++i) any = any || backend->usable(i);
-      backend_available_[backend->name] = any;
+      backend_available_[backend->name] = usable.active + usable.backup > 0;
     } else {
-      checkBackendAvailability(backend->name);
+      checkBackendAvailability(*backend, usable);
     }
   }
+}
+
+void HealthChecker::refreshBalancer(runtime::BackendRuntime* backend) {
+  Refresh& refresh = refreshes_[backend];
+  if (refresh.timer) return;  // a rebuild is already waiting; it will see this change too
+  if (Clock::now() >= refresh.not_before) {
+    rebuildBalancer(backend);
+    return;
+  }
+  refresh.timer = std::make_unique<asio::steady_timer>(io_, refresh.not_before);
+  refresh.timer->async_wait([this, backend](const boost::system::error_code& ec) {
+    if (ec || stopped_) return;
+    auto it = refreshes_.find(backend);
+    if (it == refreshes_.end()) return;
+    it->second.timer.reset();  // Asio allows a timer to go in its own completion handler
+    rebuildBalancer(backend);
+  });
+}
+
+void HealthChecker::rebuildBalancer(runtime::BackendRuntime* backend) {
+  auto start = Clock::now();
+  backend->refreshBalancer();
+  auto end = Clock::now();
+  refreshes_[backend].not_before = end + 4 * (end - start);
+}
+
+HealthChecker::Usable HealthChecker::countUsable(const runtime::BackendRuntime& backend) {
+  Usable usable;
+  for (size_t i = 0; i < backend.size(); ++i) {
+    if (backend.usable(i)) ++(backend.backup(i) ? usable.backup : usable.active);
+  }
+  return usable;
 }
 
 void HealthChecker::schedule(Task& task, Millis delay) {
@@ -210,14 +243,10 @@ void HealthChecker::onErrorLimit(runtime::ServerState* key, uint32_t errors,
   }
 }
 
-std::string HealthChecker::serversLeft(const Task& task, bool going_up) const {
-  uint32_t active = 0, backup = 0;
-  const auto* backend = task.backend_runtime;
-  for (size_t i = 0; i < backend->size(); ++i) {
-    if (!backend->usable(i)) continue;
-    (backend->backup(i) ? backup : active)++;
-  }
-  uint32_t queued = backend->state->queued();
+std::string HealthChecker::serversLeft(const Task& task, bool going_up,
+                                       const Usable& usable) const {
+  uint32_t active = usable.active, backup = usable.backup;
+  uint32_t queued = task.backend_runtime->state->queued();
   if (going_up) {
     return std::to_string(active) + " active and " + std::to_string(backup) +
            " backup servers online. 0 sessions requeued, " + std::to_string(queued) +
@@ -268,10 +297,11 @@ void HealthChecker::handle(Task& task, const Transition& t, bool passive) {
       task.state->weight.store(task.config.weight());
     }
     if (!up) task.state->down_transitions.fetch_add(1, std::memory_order_relaxed);
-    task.backend_runtime->refreshBalancer();
+    refreshBalancer(task.backend_runtime);
+    const Usable usable = countUsable(*task.backend_runtime);
     std::string message = "Server " + task.backend + "/" + task.server + " is " +
                           (up ? "UP" : "DOWN") + ", reason: " + reason + info + duration + ". " +
-                          serversLeft(task, up);
+                          serversLeft(task, up, usable);
     if (up) {
       spdlog::info("{}", message);
     } else {
@@ -287,7 +317,7 @@ void HealthChecker::handle(Task& task, const Transition& t, bool passive) {
         hooks_.shutdown_sessions) {
       hooks_.shutdown_sessions(task.state.get());
     }
-    checkBackendAvailability(task.backend);
+    checkBackendAvailability(*task.backend_runtime, usable);
     return;
   }
   if (t.direction_changed || (task.log_checks && t.reported)) {
@@ -326,7 +356,7 @@ void HealthChecker::rampWeight(runtime::ServerState* key) {
   Millis since = std::chrono::duration_cast<Millis>(Clock::now() - *task.up_since);
   uint32_t weight = slowstartWeight(task.config.weight(), slowstart, since);
   task.state->weight.store(weight);
-  task.backend_runtime->refreshBalancer();
+  refreshBalancer(task.backend_runtime);
   if (weight >= task.config.weight()) {
     task.up_since.reset();
     return;
@@ -339,11 +369,10 @@ void HealthChecker::rampWeight(runtime::ServerState* key) {
   });
 }
 
-void HealthChecker::checkBackendAvailability(const std::string& name) {
-  const runtime::BackendRuntime* backend = runtime_->findBackend(name);
-  if (backend == nullptr) return;
-  bool any = false;
-  for (size_t i = 0; i < backend->size(); ++i) any = any || backend->usable(i);
+void HealthChecker::checkBackendAvailability(const runtime::BackendRuntime& backend,
+                                             const Usable& usable) {
+  const std::string& name = backend.name;
+  bool any = usable.active + usable.backup > 0;
   bool& was = backend_available_[name];
   if (any == was) return;
   was = any;
@@ -371,13 +400,15 @@ bool HealthChecker::setAdminState(const std::string& backend, const std::string&
   }
   AdminState old = task->state->admin.exchange(state);
   if (old == state) return true;
-  task->backend_runtime->refreshBalancer();
+  refreshBalancer(task->backend_runtime);
+  const Usable usable = countUsable(*task->backend_runtime);
   std::string who = task->backend + "/" + task->server;
   std::string message;
   switch (state) {
     case AdminState::kMaint:
       task->timer.cancel();
-      message = "Server " + who + " is going DOWN for maintenance. " + serversLeft(*task, false);
+      message =
+          "Server " + who + " is going DOWN for maintenance. " + serversLeft(*task, false, usable);
       break;
     case AdminState::kDrain:
       message = "Server " + who + " is entering drain mode: no new connections.";
@@ -385,7 +416,7 @@ bool HealthChecker::setAdminState(const std::string& backend, const std::string&
     case AdminState::kReady:
       message = "Server " + who + " is " +
                 (old == AdminState::kMaint ? "leaving forced maintenance" : "leaving drain mode") +
-                ". " + serversLeft(*task, true);
+                ". " + serversLeft(*task, true, usable);
       if (old == AdminState::kMaint && task->config.check() && !task->in_flight) {
         schedule(*task, Millis(0));
       }
@@ -397,7 +428,7 @@ bool HealthChecker::setAdminState(const std::string& backend, const std::string&
   event.set_new_state(runtime::toString(state));
   event.set_message(message);
   if (hooks_.events) hooks_.events->publish(std::move(event));
-  checkBackendAvailability(backend);
+  checkBackendAvailability(*task->backend_runtime, usable);
   return true;
 }
 

@@ -61,15 +61,34 @@ class HealthChecker : public runtime::PassiveObserver {
   void handle(Task& task, const Transition& t, bool passive);
   void startSlowstart(Task& task);
   void rampWeight(runtime::ServerState* key);
-  void checkBackendAvailability(const std::string& backend);
+  // Rebuilds the balancer of `backend` now, or as soon as its spacing allows: see Refresh.
+  void refreshBalancer(runtime::BackendRuntime* backend);
+  void rebuildBalancer(runtime::BackendRuntime* backend);
+  struct Usable {
+    uint32_t active = 0;
+    uint32_t backup = 0;
+  };
+  static Usable countUsable(const runtime::BackendRuntime& backend);
+  void checkBackendAvailability(const runtime::BackendRuntime& backend, const Usable& usable);
   lb::v1::Event makeEvent(lb::v1::Event::Type type, const Task* task) const;
-  std::string serversLeft(const Task& task, bool going_up) const;
+  std::string serversLeft(const Task& task, bool going_up, const Usable& usable) const;
 
   boost::asio::io_context& io_;
   Hooks hooks_;
   std::shared_ptr<const runtime::Runtime> runtime_;
   std::map<runtime::ServerState*, std::unique_ptr<Task>> tasks_;
   std::map<std::string, bool> backend_available_;
+  // A balancer rebuild costs O(servers) (a weighted map over every server); a backend of
+  // thousands of servers whose servers all change state at once (a rack lost, a network split
+  // healed) would spend the control thread on rebuilds. So after each rebuild of a backend the
+  // next waits four times as long as that one took: immediate for small backends (a few us),
+  // and at most a fifth of the control thread for big ones. The data plane is safe meanwhile:
+  // a pick skips a server that went down since the last rebuild.
+  struct Refresh {
+    std::chrono::steady_clock::time_point not_before{};
+    std::unique_ptr<boost::asio::steady_timer> timer;  // set while a rebuild waits
+  };
+  std::map<const runtime::BackendRuntime*, Refresh> refreshes_;
   uint64_t generation_ = 0;
   uint64_t rng_;
   bool stopped_ = false;

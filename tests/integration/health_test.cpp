@@ -6,6 +6,8 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <csignal>
+
 #include <cstdlib>
 #include <functional>
 #include <map>
@@ -65,6 +67,12 @@ std::map<std::string, int> answers(int n, const std::function<std::string()>& wh
 
 std::map<std::string, int> only(const std::string& name, int n) {
   return {{name, n}};
+}
+
+size_t occurrences(const std::string& text, const std::string& needle) {
+  size_t n = 0;
+  for (size_t at = text.find(needle); at != std::string::npos; at = text.find(needle, at + 1)) ++n;
+  return n;
 }
 
 // Waits for the agent to say `pattern` (after output offset `from`).
@@ -346,6 +354,37 @@ TEST(HealthTest, PassiveChecksMarkDownLongBeforeTheNextActiveCheck) {
   ASSERT_TRUE(said(agent, "Server be/web2 is DOWN", 0, 5s)) << agent.process().output();
   EXPECT_LT(clock.elapsed(), 12s);
   EXPECT_EQ(answers(20, [&] { return whoAnswers(port); }), only("web1", 20));
+}
+
+// ---- at scale ----
+
+TEST(HealthTest, FiveThousandServersFailingAtOnceAreAllMarkedDownWithinTheirInterval) {
+  // A rack lost at once: every server of a big backend fails its first check in the same
+  // second. Each DOWN must stay cheap (it used to rebuild the backend's balancer in
+  // O(servers^2): this took minutes, checks were reported tens of seconds late, and SIGTERM
+  // waited behind them).
+  constexpr int kServers = 5000;
+  Backend web1("web1");
+  uint16_t refused = refusedPort();
+  std::string servers = server("web1", web1.address(), "check inter 1s");
+  for (int i = 0; i < kServers; ++i) {
+    servers += server("d" + std::to_string(i), portAddress(refused), "check inter 1s fall 1");
+  }
+  Agent agent(config("backend be\n    balance roundrobin\n" + servers));
+  // First checks are spread over the interval, in configuration order: d4999's comes last.
+  auto last = agent.process().waitFor(std::regex("Server be/d" + std::to_string(kServers - 1) +
+                                                 " is DOWN.*check duration: ([0-9]+)ms"),
+                                      30s);
+  ASSERT_TRUE(last.has_value()) << "DOWN so far: "
+                                << occurrences(agent.process().output(), " is DOWN");
+  // A refused connect is answered at once; it must not be reported as having taken seconds.
+  EXPECT_LT(std::stoi((*last)[1].str()), 1000);
+  std::string out = agent.process().output();
+  EXPECT_EQ(occurrences(out, " is DOWN"), static_cast<size_t>(kServers));
+  EXPECT_NE(out.find("1 active and 0 backup servers left"), std::string::npos);
+  EXPECT_EQ(answers(10, [&] { return whoAnswers(agent.port("fe")); }), only("web1", 10));
+  agent.process().signal(SIGTERM);
+  EXPECT_EQ(agent.process().wait(5s), 0);
 }
 
 // ---- what follows from a server going down ----

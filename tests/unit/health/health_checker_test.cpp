@@ -424,6 +424,41 @@ TEST_F(CheckerTest, SettingTheSameAdminStateAgainIsQuiet) {
   EXPECT_EQ(count(Event::ADMIN_STATE), 1u);
 }
 
+TEST_F(CheckerTest, TheLastOfABurstOfChangesAlwaysReachesTheBalancer) {
+  // Rebuilds of a backend's balancer are spaced out (each waits a few times as long as the
+  // previous one took), so a burst of changes may leave the balancer behind for a moment; the
+  // last rebuild must still come and take in every change. Many distinct weights make each
+  // rebuild slow enough (milliseconds) that the burst below outruns it.
+  constexpr size_t kServers = 300;
+  std::string servers;
+  std::vector<int> weight(kServers);
+  size_t cycle = 0;
+  for (size_t i = 0; i < kServers; ++i) {
+    weight[i] = 1 + static_cast<int>(i % 256);
+    cycle += static_cast<size_t>(weight[i]);
+    servers += "    server s" + std::to_string(i) + " 127.0.0.1:1 weight " +
+               std::to_string(weight[i]) + " disabled\n";
+  }
+  start(servers);
+  std::string error;
+  for (size_t i = 0; i < kServers; ++i) {
+    ASSERT_TRUE(checker_.setAdminState("be", "s" + std::to_string(i), AdminState::kReady, &error))
+        << error;
+  }
+  // One cycle of the weighted round robin gives every server its weight in turns.
+  auto oneCycle = [&] {
+    std::vector<int> picked(kServers, 0);
+    for (size_t n = 0; n < cycle; ++n) {
+      auto i = backend().balancer->pick(backend(), balance::PickRequest{});
+      if (!i) return false;
+      ++picked[*i];
+    }
+    return picked == weight;
+  };
+  EXPECT_FALSE(oneCycle()) << "the burst did not outrun the rebuilds; nothing was deferred";
+  EXPECT_TRUE(runUntil(oneCycle, 5s));
+}
+
 // ---- slowstart ----
 
 TEST_F(CheckerTest, SlowstartRampsTheWeightAfterTheServerComesBack) {
