@@ -24,7 +24,7 @@ struct HealthChecker::Task {
   std::string server;
   runtime::BackendRuntime* backend_runtime = nullptr;  // in the current snapshot
   lb::v1::Server config;
-  lb::v1::HealthCheck spec;
+  std::shared_ptr<const lb::v1::HealthCheck> spec;  // the backend's, shared
   ProbeTarget target;
   bool log_checks = false;
   ServerHealth health;
@@ -63,6 +63,7 @@ void HealthChecker::apply(std::shared_ptr<const runtime::Runtime> runtime) {
     const auto& be_config =
         *std::find_if(runtime_->config.backends().begin(), runtime_->config.backends().end(),
                       [&](const lb::v1::Backend& b) { return b.name() == backend->name; });
+    auto spec = std::make_shared<const lb::v1::HealthCheck>(be_config.health_check());
     for (auto& server : backend->servers) {
       runtime::ServerState* key = server.state.get();
       HealthSettings settings = HealthSettings::fromServer(server.config);
@@ -81,7 +82,7 @@ void HealthChecker::apply(std::shared_ptr<const runtime::Runtime> runtime) {
       task->server = server.name;
       task->backend_runtime = backend.get();
       task->config = server.config;
-      task->spec = be_config.health_check();
+      task->spec = spec;
       task->log_checks = be_config.health_check().log_health_checks();
       tcp::endpoint endpoint = server.endpoint;
       if (server.config.has_check_port())

@@ -4,6 +4,7 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <chrono>
 #include <functional>
+#include <memory>
 #include <optional>
 
 #include "agent/health/check_result.h"
@@ -34,8 +35,9 @@ using ProbeCallback = std::function<void(const CheckResult&)>;
 
 // Runs one active check of `spec` against `target` on `io` and calls `done` exactly once, on
 // `io`'s thread: a TCP connect, an HTTP request whose answer must match the expect rules (default:
-// a 2xx or 3xx status), or the tcp-check rule list.
-void runProbe(boost::asio::io_context& io, const lb::v1::HealthCheck& spec,
+// a 2xx or 3xx status), or the tcp-check rule list. `spec` is shared, not copied: one per
+// backend serves all its servers' checks.
+void runProbe(boost::asio::io_context& io, std::shared_ptr<const lb::v1::HealthCheck> spec,
               const ProbeTarget& target, ProbeCallback done);
 
 // Matches an HTTP status against a list such as "200", "200-299,302".

@@ -7,7 +7,6 @@
 #include <unistd.h>
 
 #include <csignal>
-
 #include <cstdlib>
 #include <functional>
 #include <map>
@@ -15,6 +14,7 @@
 #include <set>
 
 #include "tests/integration/harness.h"
+#include "tests/integration/segments.h"
 
 namespace lb::testing {
 namespace {
@@ -235,6 +235,29 @@ TEST(HealthTest, ServerThatAcceptsButNeverAnswersFailsAnHttpCheck) {
              server("web2", portAddress(silent.port()), "check inter 200ms fall 2")));
   ASSERT_TRUE(said(agent, "Server be/web2 is DOWN")) << agent.process().output();
   EXPECT_EQ(answers(20, [&] { return httpWho(agent.port("fe")); }), only("web1", 20));
+}
+
+TEST(HealthTest, AnHttpChecksRequestCarriesTheHandshakesLastAck) {
+  // As with HAProxy's checks (tcp-smart-connect): the server receives the SYN and then the
+  // request, which carries the handshake's last ACK, not an ACK of its own first.
+  RawListener listener;
+  Agent agent(config("backend be\n    option httpchk GET /\n" +
+                     server("s", portAddress(listener.port()), "check inter 10s")));
+  int fd = listener.accept(10s);
+  ASSERT_GE(fd, 0) << "no check came";
+  Client check(fd);
+  std::string request;
+  while (auto line = check.readLine(5s)) {
+    request += *line + "\n";
+    if (*line == "\r") break;  // the end of the headers
+  }
+  ASSERT_EQ(request.rfind("GET / HTTP/1.0\r\n", 0), 0u) << request;
+  uint32_t segments = segmentsIn(fd);
+  ASSERT_GT(segments, 0u) << "TCP_INFO is not available";
+  EXPECT_EQ(segments, 2u) << "the SYN and the request; 3 when the ACK travelled alone";
+  check.send("HTTP/1.0 200 OK\r\nContent-Length: 0\r\n\r\n");
+  check.shutdownWrite();
+  EXPECT_TRUE(check.closedByPeer(5s));
 }
 
 // ---- checks that expect an application answer ----

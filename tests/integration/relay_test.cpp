@@ -1,6 +1,5 @@
 // The two-way relay: bytes arrive intact, half-closes and resets are passed on, IPv6 works.
 #include <gtest/gtest.h>
-#include <linux/tcp.h>  // struct tcp_info with tcpi_segs_in (glibc's is older)
 #include <netinet/in.h>
 #include <sys/socket.h>
 
@@ -9,6 +8,7 @@
 #include <thread>
 
 #include "tests/integration/harness.h"
+#include "tests/integration/segments.h"
 
 namespace lb::testing {
 namespace {
@@ -236,14 +236,6 @@ TEST(RelayTest, Ipv4ClientsReachAnIpv6Server) {
 
 namespace lb::testing {
 namespace {
-
-// Segments the server side of a connection has received so far (TCP_INFO).
-uint32_t segmentsIn(int fd) {
-  tcp_info info{};
-  socklen_t length = sizeof info;
-  if (::getsockopt(fd, IPPROTO_TCP, TCP_INFO, &info, &length) != 0) return 0;
-  return info.tcpi_segs_in;
-}
 
 // A client whose request and FIN are both waiting when lb accepts it: `frontend maxconn 1` and
 // a first client holding the slot keep it in the backlog while it sends. Returns what the

@@ -3,6 +3,7 @@
 // lists and the timeout rules of makeTarget. tcp-check rule lists are in tcp_check_test.cpp.
 #include <gtest/gtest.h>
 
+#include <cerrno>
 #include <optional>
 #include <ostream>
 #include <string>
@@ -106,6 +107,52 @@ TEST_F(ProbeTest, ConnectIsAlsoBoundedByTheWholeCheck) {
   CheckResult r = run(spec("type: TCP"), where);
   EXPECT_EQ(r.status, CheckStatus::kL4Tout);
   EXPECT_LT(r.duration, 4s);
+}
+
+// A listening socket of the test's own, served by hand (blocking calls with poll deadlines).
+class HandServer {
+ public:
+  HandServer() {
+    fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ::bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a);
+    ::listen(fd_, 16);
+    socklen_t length = sizeof a;
+    ::getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &length);
+    port_ = ntohs(a.sin_port);
+  }
+  ~HandServer() { ::close(fd_); }
+  uint16_t port() const { return port_; }
+  // The next connection, or -1 when none is complete within the timeout.
+  int accept(milliseconds timeout) {
+    pollfd p{fd_, POLLIN, 0};
+    if (::poll(&p, 1, static_cast<int>(timeout.count())) != 1) return -1;
+    return ::accept4(fd_, nullptr, nullptr, SOCK_CLOEXEC);
+  }
+
+ private:
+  int fd_ = -1;
+  uint16_t port_ = 0;
+};
+
+TEST_F(ProbeTest, TcpConnectCheckLeavesNoConnectionToServe) {
+  // As HAProxy: the handshake's last ACK is held back and the check resets as soon as the
+  // server answered the SYN, so the server has nothing to accept (or, on a loaded machine where
+  // that ACK left first, a connection already reset) and neither side keeps a TIME_WAIT.
+  HandServer server;
+  CheckResult r = run(spec("type: TCP"), target(local(server.port())));
+  ASSERT_EQ(r.status, CheckStatus::kL4Ok);
+  int fd = server.accept(200ms);
+  if (fd >= 0) {
+    char byte;
+    pollfd p{fd, POLLIN, 0};
+    ASSERT_EQ(::poll(&p, 1, 2000), 1);
+    EXPECT_EQ(::recv(fd, &byte, 1, 0), -1) << "the check closed gracefully instead of resetting";
+    EXPECT_EQ(errno, ECONNRESET);
+    ::close(fd);
+  }
 }
 
 // ---- HTTP ----

@@ -205,10 +205,11 @@ class ProbeTest : public ::testing::Test {
     std::optional<CheckResult> result;
     int calls = 0;
     io_.restart();
-    runProbe(io_, check, where, [&](const CheckResult& r) {
-      result = r;
-      ++calls;
-    });
+    runProbe(io_, std::make_shared<const lb::v1::HealthCheck>(check), where,
+             [&](const CheckResult& r) {
+               result = r;
+               ++calls;
+             });
     auto deadline = std::chrono::steady_clock::now() + 10s;
     while (!result && std::chrono::steady_clock::now() < deadline) io_.run_one_for(100ms);
     // Whatever is still pending must not report a second time.
