@@ -589,7 +589,7 @@ class Bench:
             "descriptor hard limit is 20,000 and cannot be raised (no CAP_SYS_RESOURCE).",
             f"- health checks: one backend of {a.check_servers} servers, `check inter 1s`, "
             f"`option httpchk GET /` (an HTTP check, so that both proxies complete the handshake "
-            "and nginx counts every check: HAProxy's plain TCP check resets before the final ACK "
+            "and nginx counts every check: a plain TCP check, HAProxy's and lb's, resets before the final ACK "
             f"and never reaches accept()), pointing at {len(self.check_ports)} nginx ports; each proxy alone for "
             f"{a.health_seconds} s after 3 s of warm-up. CPU from /proc utime+stime; checks/s "
             "from nginx's accept counter; mean lateness = servers / (checks/s) − inter, so it "
