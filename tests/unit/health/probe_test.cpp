@@ -113,15 +113,8 @@ TEST_F(ProbeTest, ConnectIsAlsoBoundedByTheWholeCheck) {
 class HandServer {
  public:
   HandServer() {
-    fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ::bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a);
+    fd_ = bindLoopback(&port_);
     ::listen(fd_, 16);
-    socklen_t length = sizeof a;
-    ::getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &length);
-    port_ = ntohs(a.sin_port);
   }
   ~HandServer() { ::close(fd_); }
   uint16_t port() const { return port_; }
