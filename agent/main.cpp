@@ -85,9 +85,9 @@ int main(int argc, char** argv) {
   auto* threads = app.add_option("--threads", flags.threads,
                                  "data-plane worker threads (default: nbthread, else cores)")
                       ->check(CLI::Range(1u, 1024u));
-  app.add_option("--log-level", flags.log_level, "trace, debug, info, warning, error")
+  app.add_option("--log-level", flags.log_level, "trace, debug, info, warning (or warn), error")
       ->capture_default_str()
-      ->check(CLI::IsMember({"trace", "debug", "info", "warning", "error"}));
+      ->check(CLI::IsMember({"trace", "debug", "info", "warning", "warn", "error"}));
   app.add_option("--log-file", flags.log_file, "write logs to this file instead of stderr");
   CLI11_PARSE(app, argc, argv);
 

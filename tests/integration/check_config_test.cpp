@@ -143,6 +143,15 @@ TEST_F(CheckConfigTest, MissingFileFails) {
   EXPECT_THAT(run.output, HasSubstr("does-not-exist.cfg"));
 }
 
+TEST_F(CheckConfigTest, LogLevelWarnIsWarning) {
+  std::string path = write("ok.cfg", "backend be\n    server s 127.0.0.1:80\n");
+  RunResult warn = runAgent({"-c", "-f", path, "--log-level", "warn"});
+  EXPECT_EQ(warn.exit_code, 0) << warn.output;
+  RunResult loud = runAgent({"-c", "-f", path, "--log-level", "loud"});
+  EXPECT_NE(loud.exit_code, 0) << loud.output;
+  EXPECT_THAT(loud.output, HasSubstr("--log-level"));
+}
+
 TEST_F(CheckConfigTest, NoConfigFails) {
   RunResult run = runAgent({"-c"});
   EXPECT_NE(run.exit_code, 0) << run.output;
