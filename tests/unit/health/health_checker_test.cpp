@@ -19,6 +19,7 @@
 
 #include "agent/config/loader.h"
 #include "agent/control/event_log.h"
+#include "tests/unit/health/loopback.h"
 
 namespace lb::health {
 namespace {
@@ -35,14 +36,7 @@ using Clock = std::chrono::steady_clock;
 class CheckPort {
  public:
   explicit CheckPort(bool listening) {
-    fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ::bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a);
-    socklen_t length = sizeof a;
-    ::getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &length);
-    port_ = ntohs(a.sin_port);
+    fd_ = bindLoopback(&port_);
     if (listening) listen();
   }
   ~CheckPort() { close(); }

@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "agent/health/probe.h"
+#include "tests/unit/health/loopback.h"
 
 namespace lb::health {
 
@@ -112,25 +113,10 @@ class FakeServer {
   std::shared_ptr<std::vector<std::string>> requests_;
 };
 
-// A TCP socket bound to 127.0.0.1 on a port the kernel chose (written to *port).
-inline int bindLoopback(uint16_t* port) {
-  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-  socklen_t length = sizeof a;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &length);
-  *port = ntohs(a.sin_port);
-  return fd;
-}
-
 // A port on 127.0.0.1 that refuses connections: bound, never listening.
 class RefusingPort {
  public:
-  RefusingPort() {
-    fd_ = bindLoopback(&port_);
-  }
+  RefusingPort() { fd_ = bindLoopback(&port_); }
   ~RefusingPort() { ::close(fd_); }
   uint16_t port() const { return port_; }
 
