@@ -96,7 +96,7 @@ int main(int argc, char** argv) {
     return 2;
   }
   if (flags.check_only) {
-    lb::config::SystemResolver resolver;
+    lb::common::SystemResolver resolver;
     return reportCheck(lb::config::loadFiles(flags.files, {&resolver}), flags);
   }
   setUpLogging(flags);

@@ -5,7 +5,7 @@
 #include <vector>
 
 #include "agent/balance/group_balancer.h"
-#include "agent/balance/published.h"
+#include "agent/common/published.h"
 
 namespace lb::balance {
 
@@ -22,7 +22,7 @@ class LeastConn : public GroupBalancer {
   std::optional<size_t> pick(const ServerSet& servers, const PickRequest& request) override;
 
  private:
-  Published<std::vector<size_t>> members_;
+  common::Published<std::vector<size_t>> members_;
   std::atomic<uint64_t> rotor_{0};
 };
 

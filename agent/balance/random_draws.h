@@ -3,8 +3,8 @@
 #include <cstdint>
 
 #include "agent/balance/group_balancer.h"
-#include "agent/balance/published.h"
 #include "agent/balance/weighted_map.h"
+#include "agent/common/published.h"
 
 namespace lb::balance {
 
@@ -31,7 +31,7 @@ class RandomDraws : public GroupBalancer {
 
  private:
   const uint32_t draws_;
-  Published<WeightedMap> map_;
+  common::Published<WeightedMap> map_;
 };
 
 }  // namespace lb::balance

@@ -4,8 +4,8 @@
 #include <cstdint>
 
 #include "agent/balance/group_balancer.h"
-#include "agent/balance/published.h"
 #include "agent/balance/weighted_map.h"
+#include "agent/common/published.h"
 
 namespace lb::balance {
 
@@ -30,7 +30,7 @@ class RoundRobin : public GroupBalancer {
   std::optional<size_t> pick(const ServerSet& servers, const PickRequest& request) override;
 
  private:
-  Published<WeightedMap> schedule_;
+  common::Published<WeightedMap> schedule_;
   std::atomic<uint64_t> position_{0};
 };
 

@@ -1,8 +1,8 @@
 #pragma once
 
 #include "agent/balance/group_balancer.h"
-#include "agent/balance/published.h"
 #include "agent/balance/weighted_map.h"
+#include "agent/common/published.h"
 
 namespace lb::balance {
 
@@ -24,7 +24,7 @@ class SourceHash : public GroupBalancer {
   std::optional<size_t> pick(const ServerSet& servers, const PickRequest& request) override;
 
  private:
-  Published<WeightedMap> map_;
+  common::Published<WeightedMap> map_;
 };
 
 }  // namespace lb::balance

@@ -1,20 +1,8 @@
 #include "agent/config/address.h"
 
-#include <arpa/inet.h>
-
 #include "agent/config/duration.h"
 
 namespace lb::config {
-
-bool isIpv6Literal(std::string_view host) {
-  in6_addr v6;
-  return inet_pton(AF_INET6, std::string(host).c_str(), &v6) == 1;
-}
-
-bool isIpLiteral(std::string_view host) {
-  in_addr v4;
-  return inet_pton(AF_INET, std::string(host).c_str(), &v4) == 1 || isIpv6Literal(host);
-}
 
 std::optional<HostPort> parseHostPort(std::string_view text, bool port_required,
                                       std::string* error) {
@@ -84,11 +72,6 @@ std::optional<HostPort> parseHostPort(std::string_view text, bool port_required,
     return std::nullopt;
   }
   return out;
-}
-
-std::string formatHostPort(std::string_view host, uint32_t port) {
-  if (isIpv6Literal(host)) return "[" + std::string(host) + "]:" + std::to_string(port);
-  return std::string(host) + ":" + std::to_string(port);
 }
 
 }  // namespace lb::config

@@ -4,6 +4,8 @@
 #include <string>
 #include <string_view>
 
+#include "agent/common/host_port.h"
+
 namespace lb::config {
 
 // An address as written on a `bind` or `server` line, split into host and port.
@@ -19,11 +21,9 @@ struct HostPort {
 std::optional<HostPort> parseHostPort(std::string_view text, bool port_required,
                                       std::string* error);
 
-// True for an IPv4 or IPv6 literal (no brackets).
-bool isIpLiteral(std::string_view host);
-bool isIpv6Literal(std::string_view host);
-
-// "1.2.3.4:80", "[::1]:80"; HAProxy syntax that parseHostPort reads back to the same value.
-std::string formatHostPort(std::string_view host, uint32_t port);
+// Formatting and the literal tests live in lb_common (the data plane uses them too).
+using common::formatHostPort;
+using common::isIpLiteral;
+using common::isIpv6Literal;
 
 }  // namespace lb::config

@@ -55,17 +55,6 @@ std::optional<ParsedTime> parseTime(std::string_view text, std::string* error) {
   return std::nullopt;
 }
 
-google::protobuf::Duration toProto(microseconds value) {
-  google::protobuf::Duration out;
-  out.set_seconds(value.count() / 1000000);
-  out.set_nanos(static_cast<int32_t>((value.count() % 1000000) * 1000));
-  return out;
-}
-
-microseconds fromProto(const google::protobuf::Duration& value) {
-  return microseconds(value.seconds() * 1000000 + value.nanos() / 1000);
-}
-
 std::string formatTime(microseconds value) {
   int64_t us = value.count();
   if (us == 0) return "0";

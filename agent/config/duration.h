@@ -5,7 +5,7 @@
 #include <string>
 #include <string_view>
 
-#include "google/protobuf/duration.pb.h"
+#include "agent/common/proto_time.h"
 
 namespace lb::config {
 
@@ -21,8 +21,9 @@ struct ParsedTime {
 // sets *error to a sentence saying what is wrong.
 std::optional<ParsedTime> parseTime(std::string_view text, std::string* error);
 
-google::protobuf::Duration toProto(std::chrono::microseconds value);
-std::chrono::microseconds fromProto(const google::protobuf::Duration& value);
+// proto <-> chrono lives in lb_common (the data plane uses it too).
+using common::fromProto;
+using common::toProto;
 
 // The shortest exact HAProxy spelling: 4000000us -> "4s", 1500000us -> "1500ms".
 std::string formatTime(std::chrono::microseconds value);

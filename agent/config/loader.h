@@ -4,12 +4,14 @@
 #include <string_view>
 #include <vector>
 
+#include "agent/common/resolver.h"
 #include "agent/config/diagnostics.h"
-#include "agent/config/resolver.h"
 #include "agent/config/tokenizer.h"
 #include "lb/v1/config.pb.h"
 
 namespace lb::config {
+
+using common::Resolver;
 
 enum class Format { kAuto, kHaproxy, kYaml, kJson };
 

@@ -1,10 +1,12 @@
 #pragma once
 
+#include "agent/common/resolver.h"
 #include "agent/config/diagnostics.h"
-#include "agent/config/resolver.h"
 #include "lb/v1/config.pb.h"
 
 namespace lb::config {
+
+using common::Resolver;
 
 struct ValidateOptions {
   // Checks that host names resolve; null skips the lookups.

@@ -2,18 +2,14 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
-#include <boost/asio/steady_timer.hpp>
-#include <chrono>
 #include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
-#include "agent/config/loader.h"
-#include "agent/control/event_log.h"
-#include "agent/health/health_checker.h"
-#include "agent/proxy/proxy.h"
-#include "agent/runtime/server_state.h"
+#include "agent/common/resolver.h"
+#include "agent/common/time_source.h"
+#include "agent/control/control_plane.h"
 
 namespace lb::control {
 
@@ -24,45 +20,41 @@ struct AgentOptions {
   bool threads_from_flag = false;
 };
 
-// The agent's control thread: loads and applies configurations (startup, SIGHUP), owns the
-// live state store and the data plane, and stops gracefully on SIGTERM/SIGINT. The gRPC
-// management service will drive apply() from here too.
+// The agent process: applies the configuration files at start-up and on SIGHUP (through the
+// control plane's one apply path, logging what it says), and stops gracefully on SIGTERM /
+// SIGINT (a second one stops at once). The management service plugs into the same control
+// plane.
+//
+// Threads: run() runs the control thread's io_context on the calling thread.
 class Agent {
  public:
   explicit Agent(AgentOptions options);
   ~Agent();
 
-  EventLog& events() { return events_; }
-  health::HealthChecker& checker() { return checker_; }
+  ControlPlane& control() { return control_; }
 
-  // Loads the configuration files, starts the data plane and runs until stopped. Returns the
-  // process exit code.
+  // Applies the configuration files, then runs until stopped. Returns the process exit code.
   int run();
-
-  // Validates and applies a configuration; on any error nothing changes and the diagnostics
-  // say why. Control thread only.
-  bool apply(const lb::config::LoadResult& loaded);
 
  private:
   void waitForSignals();
-  void reload();
+  void applyFiles(const std::string& origin);
+  void onApplied(const ApplyResult& result, const std::string& origin);
   void beginStop(bool hard);
   void pollStop();
   void logListeners();
 
   AgentOptions options_;
   boost::asio::io_context io_;
+  common::AsioTimeSource time_{io_};
+  common::SystemResolver resolver_;
   boost::asio::signal_set signals_;
-  boost::asio::steady_timer stop_timer_;
-  runtime::StateStore store_;
-  EventLog events_;
-  std::unique_ptr<proxy::Proxy> proxy_;
-  health::HealthChecker checker_;
-  std::shared_ptr<const runtime::Runtime> current_;
-  uint64_t version_ = 0;
+  ControlPlane control_;
+  std::unique_ptr<common::Timer> stop_timer_;
+  bool started_ = false;
   bool stopping_ = false;
-  std::optional<std::chrono::steady_clock::time_point> hard_stop_at_;
-  lb::config::SystemResolver resolver_;
+  int exit_code_ = 0;
+  std::optional<common::MonoTime> hard_stop_at_;
 };
 
 }  // namespace lb::control

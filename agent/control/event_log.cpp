@@ -2,16 +2,16 @@
 
 #include <chrono>
 
+#include "agent/common/proto_time.h"
+
 namespace lb::control {
 
-EventLog::EventLog(std::string agent, size_t capacity)
-    : agent_(std::move(agent)), capacity_(std::max<size_t>(1, capacity)) {}
+EventLog::EventLog(std::string agent, size_t capacity, const common::TimeSource* time)
+    : agent_(std::move(agent)), capacity_(std::max<size_t>(1, capacity)), time_(time) {}
 
 void EventLog::publish(lb::v1::Event event) {
-  auto now = std::chrono::system_clock::now().time_since_epoch();
-  auto nanos = std::chrono::duration_cast<std::chrono::nanoseconds>(now).count();
-  event.mutable_time()->set_seconds(nanos / 1000000000);
-  event.mutable_time()->set_nanos(static_cast<int32_t>(nanos % 1000000000));
+  *event.mutable_time() =
+      common::toProto(time_ != nullptr ? time_->wallNow() : std::chrono::system_clock::now());
   event.set_agent(agent_);
   std::vector<Listener> listeners;
   {

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "agent/common/time_source.h"
 #include "agent/health/event_sink.h"
 #include "lb/v1/event.pb.h"
 
@@ -21,7 +22,8 @@ namespace lb::control {
 // gRPC service's). Listeners are called with the lock released and must not block.
 class EventLog : public health::EventSink {
  public:
-  EventLog(std::string agent, size_t capacity);
+  // Events are stamped with `time`'s wall clock (the system clock when null).
+  EventLog(std::string agent, size_t capacity, const common::TimeSource* time = nullptr);
 
   void publish(lb::v1::Event event) override;
 
@@ -42,6 +44,7 @@ class EventLog : public health::EventSink {
  private:
   std::string agent_;
   size_t capacity_;
+  const common::TimeSource* time_;
   mutable std::mutex mutex_;
   std::deque<lb::v1::Event> ring_;
   uint64_t next_sequence_ = 1;

@@ -4,42 +4,44 @@
 
 #include <boost/asio/post.hpp>
 
-#include "agent/config/duration.h"
+#include "agent/common/proto_time.h"
 
 namespace lb::health {
 
 namespace asio = boost::asio;
-using asio::ip::tcp;
 using runtime::AdminState;
 using runtime::OpState;
-using Clock = std::chrono::steady_clock;
 
 // Everything the checker keeps for one server; survives applies that keep its identity.
 struct HealthChecker::Task {
-  Task(asio::io_context& io, HealthSettings settings)
-      : health(settings), timer(io), ramp_timer(io) {}
+  Task(common::TimeSource& time, HealthSettings settings)
+      : health(settings), timer(time.makeTimer()), ramp_timer(time.makeTimer()) {}
 
   std::shared_ptr<runtime::ServerState> state;
   std::string backend;
-  std::string server;
-  runtime::BackendRuntime* backend_runtime = nullptr;  // in the current snapshot
-  lb::v1::Server config;
-  std::shared_ptr<const lb::v1::HealthCheck> spec;  // the backend's, shared
+  // In the current snapshot (which runtime_ keeps alive).
+  runtime::BackendRuntime* backend_runtime = nullptr;
+  const runtime::ServerRuntime* server = nullptr;
+  std::shared_ptr<const runtime::CheckSpec> spec;  // the backend's, shared
   ProbeTarget target;
-  bool log_checks = false;
   ServerHealth health;
-  asio::steady_timer timer;
-  asio::steady_timer ramp_timer;
+  std::unique_ptr<common::Timer> timer;
+  std::unique_ptr<common::Timer> ramp_timer;
   bool in_flight = false;
+  bool checked = false;     // a check result has been recorded
   uint64_t generation = 0;  // results of a probe started before the last apply are dropped
-  std::optional<Clock::time_point> up_since;
-  Clock::time_point due;  // when the scheduled check should start
+  std::optional<common::MonoTime> up_since;
+  common::MonoTime due;  // when the scheduled check should start
+  common::WallTime last_change{};
 };
 
-HealthChecker::HealthChecker(asio::io_context& control, Hooks hooks)
+HealthChecker::HealthChecker(asio::io_context& control, common::TimeSource& time, Prober& prober,
+                             Hooks hooks)
     : io_(control),
+      time_(time),
+      prober_(prober),
       hooks_(std::move(hooks)),
-      rng_(static_cast<uint64_t>(Clock::now().time_since_epoch().count()) | 1) {}
+      rng_(static_cast<uint64_t>(time.now().time_since_epoch().count()) | 1) {}
 
 HealthChecker::~HealthChecker() {
   stop();
@@ -47,76 +49,66 @@ HealthChecker::~HealthChecker() {
 
 void HealthChecker::stop() {
   stopped_ = true;
-  for (auto& [key, task] : tasks_) {
-    task->timer.cancel();
-    task->ramp_timer.cancel();
+  for (auto& [id, task] : tasks_) {
+    task->timer->cancel();
+    task->ramp_timer->cancel();
   }
   refreshes_.clear();
 }
 
+HealthChecker::Task* HealthChecker::find(TaskId id) {
+  if (stopped_) return nullptr;
+  auto it = tasks_.find(id);
+  return it == tasks_.end() ? nullptr : it->second.get();
+}
+
 void HealthChecker::apply(std::shared_ptr<const runtime::Runtime> runtime) {
   runtime_ = std::move(runtime);
-  std::map<runtime::ServerState*, std::unique_ptr<Task>> next;
+  std::unordered_map<TaskId, std::unique_ptr<Task>> next;
   std::vector<Task*> fresh;
   ++generation_;
+  by_name_.clear();
   for (const auto& backend : runtime_->backends) {
-    const auto& be_config =
-        *std::find_if(runtime_->config.backends().begin(), runtime_->config.backends().end(),
-                      [&](const lb::v1::Backend& b) { return b.name() == backend->name; });
-    auto spec = std::make_shared<const lb::v1::HealthCheck>(be_config.health_check());
-    for (auto& server : backend->servers) {
-      runtime::ServerState* key = server.state.get();
-      HealthSettings settings = HealthSettings::fromServer(server.config);
+    for (const auto& server : backend->servers) {
+      const TaskId id = server.state->id;
       std::unique_ptr<Task> task;
       bool created = false;
-      if (auto it = tasks_.find(key); it != tasks_.end()) {
+      if (auto it = tasks_.find(id); it != tasks_.end()) {
         task = std::move(it->second);
-        task->health.reconfigure(settings);
+        task->health.reconfigure(server.health);
       } else {
-        task = std::make_unique<Task>(io_, settings);
+        task = std::make_unique<Task>(time_, server.health);
         task->state = server.state;
         created = true;
-        if (server.config.check()) fresh.push_back(task.get());
+        if (server.check) fresh.push_back(task.get());
       }
       task->backend = backend->name;
-      task->server = server.name;
       task->backend_runtime = backend.get();
-      task->config = server.config;
-      task->spec = spec;
-      task->log_checks = be_config.health_check().log_health_checks();
-      tcp::endpoint endpoint = server.endpoint;
-      if (server.config.has_check_port())
-        endpoint.port(static_cast<uint16_t>(server.config.check_port()));
-      if (!server.config.check_addr().empty()) {
-        boost::system::error_code ec;
-        auto address = asio::ip::make_address(server.config.check_addr(), ec);
-        if (!ec) endpoint.address(address);
-      }
-      task->target = makeTarget(endpoint, settings.inter, backend->timeout_connect,
-                                be_config.timeouts().has_check()
-                                    ? std::optional<Millis>(std::chrono::duration_cast<Millis>(
-                                          config::fromProto(be_config.timeouts().check())))
-                                    : std::nullopt);
+      task->server = &server;
+      task->spec = backend->check_spec;
+      task->target = makeTarget(server.check_endpoint, server.health.inter,
+                                backend->timeout_connect, backend->timeout_check);
       task->generation = generation_;
-      if (!server.config.check()) {
-        task->timer.cancel();
+      if (!server.check) {
+        task->timer->cancel();
         task->in_flight = false;
         // Without checks a server is up (unless an operator says otherwise).
         if (task->state->op.load() == OpState::kDown) {
           task->state->op.store(OpState::kUp);
-          task->health = ServerHealth(settings);
+          task->health = ServerHealth(server.health);
         }
-      } else if (!task->in_flight && !created && task->timer.expiry() <= Clock::now()) {
+      } else if (!task->in_flight && !created && !task->timer->armed()) {
         // Check enabled by this apply on a kept server.
         fresh.push_back(task.get());
       }
-      next[key] = std::move(task);
+      by_name_[{backend->name, server.name}] = id;
+      next[id] = std::move(task);
     }
   }
-  for (auto& [key, task] : tasks_) {
+  for (auto& [id, task] : tasks_) {
     if (!task) continue;  // kept: moved to `next` above
-    task->timer.cancel();
-    task->ramp_timer.cancel();
+    task->timer->cancel();
+    task->ramp_timer->cancel();
   }
   tasks_ = std::move(next);
   // Spread first checks over the interval (HAProxy spreads them evenly), so that thousands of
@@ -141,26 +133,21 @@ void HealthChecker::apply(std::shared_ptr<const runtime::Runtime> runtime) {
 
 void HealthChecker::refreshBalancer(runtime::BackendRuntime* backend) {
   Refresh& refresh = refreshes_[backend];
-  if (refresh.timer) return;  // a rebuild is already waiting; it will see this change too
-  if (Clock::now() >= refresh.not_before) {
+  if (refresh.timer && refresh.timer->armed()) return;  // a waiting rebuild sees this change too
+  if (time_.now() >= refresh.not_before) {
     rebuildBalancer(backend);
     return;
   }
-  refresh.timer = std::make_unique<asio::steady_timer>(io_, refresh.not_before);
-  refresh.timer->async_wait([this, backend](const boost::system::error_code& ec) {
-    if (ec || stopped_) return;
-    auto it = refreshes_.find(backend);
-    if (it == refreshes_.end()) return;
-    it->second.timer.reset();  // Asio allows a timer to go in its own completion handler
-    rebuildBalancer(backend);
-  });
+  if (!refresh.timer) refresh.timer = time_.makeTimer();
+  refresh.timer->armAt(refresh.not_before, [this, backend] { rebuildBalancer(backend); });
 }
 
 void HealthChecker::rebuildBalancer(runtime::BackendRuntime* backend) {
-  auto start = Clock::now();
+  // The spacing follows the real cost of a rebuild (CPU time spent), whatever the clock.
+  auto start = std::chrono::steady_clock::now();
   backend->refreshBalancer();
-  auto end = Clock::now();
-  refreshes_[backend].not_before = end + 4 * (end - start);
+  auto took = std::chrono::steady_clock::now() - start;
+  refreshes_[backend].not_before = time_.now() + 4 * took;
 }
 
 HealthChecker::Usable HealthChecker::countUsable(const runtime::BackendRuntime& backend) {
@@ -174,7 +161,7 @@ HealthChecker::Usable HealthChecker::countUsable(const runtime::BackendRuntime& 
 void HealthChecker::schedule(Task& task, Millis delay) {
   if (stopped_) return;
   // spread-checks: a random +/- percentage on every interval.
-  uint32_t spread = runtime_->config.global().spread_checks();
+  uint32_t spread = runtime_->spread_checks;
   if (spread > 0 && delay.count() > 0) {
     rng_ ^= rng_ << 13;
     rng_ ^= rng_ >> 7;
@@ -182,65 +169,60 @@ void HealthChecker::schedule(Task& task, Millis delay) {
     long range = delay.count() * spread / 100;
     delay += Millis(static_cast<long>(rng_ % static_cast<uint64_t>(2 * range + 1)) - range);
   }
-  runtime::ServerState* key = task.state.get();
-  task.due = Clock::now() + delay;
-  task.timer.expires_after(delay);
-  task.timer.async_wait([this, key](const boost::system::error_code& ec) {
-    if (!ec) runCheck(key);
+  TaskId id = task.state->id;
+  task.due = time_.now() + delay;
+  task.timer->armAt(task.due, [this, id] { runCheck(id); });
+}
+
+void HealthChecker::runCheck(TaskId id) {
+  Task* task = find(id);
+  if (task == nullptr || !task->server->check || task->in_flight) return;
+  if (task->state->admin.load() == AdminState::kMaint) return;  // checks pause in MAINT
+  task->in_flight = true;
+  lateness_.add(std::chrono::duration_cast<Millis>(time_.now() - task->due));
+  uint64_t generation = task->generation;
+  prober_.run(task->spec, task->target, [this, id, generation](const CheckResult& result) {
+    onResult(id, generation, result);
   });
 }
 
-void HealthChecker::runCheck(runtime::ServerState* key) {
-  auto it = tasks_.find(key);
-  if (it == tasks_.end() || stopped_) return;
-  Task& task = *it->second;
-  if (!task.config.check() || task.in_flight) return;
-  if (task.state->admin.load() == AdminState::kMaint) return;  // checks pause in MAINT
-  task.in_flight = true;
-  lateness_.add(std::chrono::duration_cast<Millis>(Clock::now() - task.due));
-  uint64_t generation = task.generation;
-  runProbe(io_, task.spec, task.target, [this, key, generation](const CheckResult& result) {
-    onResult(key, generation, result);
-  });
-}
-
-void HealthChecker::onResult(runtime::ServerState* key, uint64_t generation,
-                             const CheckResult& result) {
-  auto it = tasks_.find(key);
-  if (it == tasks_.end() || stopped_) return;
-  Task& task = *it->second;
-  task.in_flight = false;
-  if (generation == task.generation && task.config.check()) {
+void HealthChecker::onResult(TaskId id, uint64_t generation, const CheckResult& result) {
+  Task* task = find(id);
+  if (task == nullptr) return;
+  task->in_flight = false;
+  if (generation == task->generation && task->server->check) {
+    task->checked = true;
     if (result.passed) {
-      task.state->consecutive_errors.store(0, std::memory_order_relaxed);
+      task->state->consecutive_errors.store(0, std::memory_order_relaxed);
     } else {
-      task.state->failed_checks.fetch_add(1, std::memory_order_relaxed);
+      task->state->failed_checks.fetch_add(1, std::memory_order_relaxed);
     }
-    handle(task, task.health.onCheck(result), false);
+    handle(*task, task->health.onCheck(result), false);
   }
-  if (task.config.check()) schedule(task, task.health.nextInterval());
+  if (task->server->check) schedule(*task, task->health.nextInterval());
 }
 
 void HealthChecker::reportErrorLimit(std::shared_ptr<runtime::ServerState> state, uint32_t errors,
                                      std::string last_error) {
-  asio::post(io_, [this, state = std::move(state), errors, last_error = std::move(last_error)] {
-    onErrorLimit(state.get(), errors, last_error);
+  asio::post(io_, [this, id = state->id, errors, last_error = std::move(last_error)] {
+    onErrorLimit(id, errors, last_error);
   });
 }
 
-void HealthChecker::onErrorLimit(runtime::ServerState* key, uint32_t errors,
-                                 const std::string& last_error) {
-  auto it = tasks_.find(key);
-  if (it == tasks_.end() || stopped_) return;
-  Task& task = *it->second;
-  if (!task.config.check() || task.state->admin.load() == AdminState::kMaint) return;
+void HealthChecker::onErrorLimit(TaskId id, uint32_t errors, const std::string& last_error) {
+  Task* task = find(id);
+  if (task == nullptr) return;
+  if (!task->server->check || task->state->admin.load() == AdminState::kMaint) return;
   bool sooner = false;
-  Transition t = task.health.onErrorLimit(errors, last_error, &sooner);
-  task.state->failed_checks.fetch_add(1, std::memory_order_relaxed);
-  handle(task, t, true);
-  if (sooner && task.health.settings().fastinter && !task.in_flight) {
-    auto at = Clock::now() + *task.health.settings().fastinter;
-    if (at < task.timer.expiry()) schedule(task, *task.health.settings().fastinter);
+  Transition t = task->health.onErrorLimit(errors, last_error, &sooner);
+  task->state->failed_checks.fetch_add(1, std::memory_order_relaxed);
+  task->checked = true;
+  handle(*task, t, true);
+  const auto& fastinter = task->health.settings().fastinter;
+  if (sooner && fastinter && !task->in_flight) {
+    if (!task->timer->armed() || time_.now() + *fastinter < task->timer->expiry()) {
+      schedule(*task, *fastinter);
+    }
   }
 }
 
@@ -264,14 +246,19 @@ lb::v1::Event HealthChecker::makeEvent(lb::v1::Event::Type type, const Task* tas
   event.set_config_version(runtime_ ? runtime_->version : 0);
   if (task != nullptr) {
     event.set_backend(task->backend);
-    event.set_server(task->server);
+    event.set_server(task->server->name);
   }
   return event;
+}
+
+void HealthChecker::publish(lb::v1::Event event) {
+  if (hooks_.events) hooks_.events->publish(std::move(event));
 }
 
 void HealthChecker::handle(Task& task, const Transition& t, bool passive) {
   const CheckResult& result = task.health.lastResult();
   const HealthSettings& settings = task.health.settings();
+  const std::string who = task.backend + "/" + task.server->name;
   std::string reason = std::string(statusDescription(result.status));
   std::string info = result.info.empty() ? "" : ", info: \"" + result.info + "\"";
   std::string duration = ", check duration: " + std::to_string(result.duration.count()) + "ms";
@@ -281,7 +268,7 @@ void HealthChecker::handle(Task& task, const Transition& t, bool passive) {
     cause->set_description(reason);
     cause->set_info(result.info);
     *cause->mutable_duration() =
-        config::toProto(std::chrono::duration_cast<std::chrono::microseconds>(result.duration));
+        common::toProto(std::chrono::duration_cast<std::chrono::microseconds>(result.duration));
     cause->set_health(task.health.health());
     cause->set_rise(settings.rise);
     cause->set_fall(settings.fall);
@@ -289,20 +276,20 @@ void HealthChecker::handle(Task& task, const Transition& t, bool passive) {
   };
   if (t.changed()) {
     task.state->op.store(t.to);
+    task.last_change = time_.wallNow();
     bool up = t.to == OpState::kUp;
-    if (up && task.config.has_slowstart()) {
+    if (up && task.server->slowstart) {
       startSlowstart(task);
     } else {
-      task.ramp_timer.cancel();
+      task.ramp_timer->cancel();
       task.up_since.reset();
-      task.state->weight.store(task.config.weight());
+      task.state->weight.store(task.server->weight);
     }
     if (!up) task.state->down_transitions.fetch_add(1, std::memory_order_relaxed);
     refreshBalancer(task.backend_runtime);
     const Usable usable = countUsable(*task.backend_runtime);
-    std::string message = "Server " + task.backend + "/" + task.server + " is " +
-                          (up ? "UP" : "DOWN") + ", reason: " + reason + info + duration + ". " +
-                          serversLeft(task, up, usable);
+    std::string message = "Server " + who + " is " + (up ? "UP" : "DOWN") + ", reason: " + reason +
+                          info + duration + ". " + serversLeft(task, up, usable);
     if (up) {
       spdlog::info("{}", message);
     } else {
@@ -313,61 +300,56 @@ void HealthChecker::handle(Task& task, const Transition& t, bool passive) {
     event.set_new_state(runtime::toString(t.to));
     event.set_message(message);
     fill(event);
-    if (hooks_.events) hooks_.events->publish(std::move(event));
-    if (!up && task.config.on_marked_down() == lb::v1::Server::SHUTDOWN_SESSIONS &&
-        hooks_.shutdown_sessions) {
+    publish(std::move(event));
+    if (!up && task.server->shutdown_sessions_on_down && hooks_.shutdown_sessions) {
       hooks_.shutdown_sessions(task.state.get());
     }
     checkBackendAvailability(*task.backend_runtime, usable);
     return;
   }
-  if (t.direction_changed || (task.log_checks && t.reported)) {
+  const bool log_checks = task.spec->log_health_checks;
+  if (t.direction_changed || (log_checks && t.reported)) {
     bool up = task.health.state() == OpState::kUp;
     uint32_t shown = up ? task.health.health() - settings.rise + 1 : task.health.health();
     uint32_t of = up ? settings.fall : settings.rise;
     std::string message = "Health check for " + std::string(passive ? "passive " : "") + "server " +
-                          task.backend + "/" + task.server + " " +
-                          (result.passed ? "succeeded" : "failed") + ", reason: " + reason + info +
-                          duration + ", status: " + std::to_string(shown) + "/" +
-                          std::to_string(of) + " " + (up ? "UP" : "DOWN") + ".";
-    if (task.log_checks) spdlog::info("{}", message);
+                          who + " " + (result.passed ? "succeeded" : "failed") +
+                          ", reason: " + reason + info + duration +
+                          ", status: " + std::to_string(shown) + "/" + std::to_string(of) + " " +
+                          (up ? "UP" : "DOWN") + ".";
+    if (log_checks) spdlog::info("{}", message);
     if (t.direction_changed) {
       auto event = makeEvent(lb::v1::Event::CHECK, &task);
       event.set_old_state(runtime::toString(t.from));
       event.set_new_state(runtime::toString(t.to));
       event.set_message(message);
       fill(event);
-      if (hooks_.events) hooks_.events->publish(std::move(event));
+      publish(std::move(event));
     }
   }
 }
 
 void HealthChecker::startSlowstart(Task& task) {
-  task.up_since = Clock::now();
-  task.state->weight.store(std::min<uint32_t>(1, task.config.weight()));
-  rampWeight(task.state.get());
+  task.up_since = time_.now();
+  task.state->weight.store(std::min<uint32_t>(1, task.server->weight));
+  rampWeight(task.state->id);
 }
 
-void HealthChecker::rampWeight(runtime::ServerState* key) {
-  auto it = tasks_.find(key);
-  if (it == tasks_.end() || stopped_) return;
-  Task& task = *it->second;
-  if (!task.up_since) return;
-  Millis slowstart = std::chrono::duration_cast<Millis>(config::fromProto(task.config.slowstart()));
-  Millis since = std::chrono::duration_cast<Millis>(Clock::now() - *task.up_since);
-  uint32_t weight = slowstartWeight(task.config.weight(), slowstart, since);
-  task.state->weight.store(weight);
-  refreshBalancer(task.backend_runtime);
-  if (weight >= task.config.weight()) {
-    task.up_since.reset();
+void HealthChecker::rampWeight(TaskId id) {
+  Task* task = find(id);
+  if (task == nullptr || !task->up_since || !task->server->slowstart) return;
+  Millis slowstart = *task->server->slowstart;
+  Millis since = std::chrono::duration_cast<Millis>(time_.now() - *task->up_since);
+  uint32_t weight = slowstartWeight(task->server->weight, slowstart, since);
+  task->state->weight.store(weight);
+  refreshBalancer(task->backend_runtime);
+  if (weight >= task->server->weight) {
+    task->up_since.reset();
     return;
   }
   // About twenty steps over the ramp, at most one per 50 ms.
   Millis step = std::max(Millis(50), slowstart / 20);
-  task.ramp_timer.expires_after(step);
-  task.ramp_timer.async_wait([this, key](const boost::system::error_code& ec) {
-    if (!ec) rampWeight(key);
-  });
+  task->ramp_timer->armAfter(step, [this, id] { rampWeight(id); });
 }
 
 void HealthChecker::checkBackendAvailability(const runtime::BackendRuntime& backend,
@@ -386,28 +368,27 @@ void HealthChecker::checkBackendAvailability(const runtime::BackendRuntime& back
     event.set_message("backend " + name + " has no server available!");
     spdlog::error("{}", event.message());
   }
-  if (hooks_.events) hooks_.events->publish(std::move(event));
+  publish(std::move(event));
 }
 
 bool HealthChecker::setAdminState(const std::string& backend, const std::string& server,
                                   AdminState state, std::string* error) {
-  Task* task = nullptr;
-  for (auto& [key, t] : tasks_) {
-    if (t->backend == backend && t->server == server) task = t.get();
-  }
+  auto it = by_name_.find({backend, server});
+  Task* task = it == by_name_.end() ? nullptr : find(it->second);
   if (task == nullptr) {
     *error = "no server '" + server + "' in backend '" + backend + "'";
     return false;
   }
   AdminState old = task->state->admin.exchange(state);
   if (old == state) return true;
+  task->last_change = time_.wallNow();
   refreshBalancer(task->backend_runtime);
   const Usable usable = countUsable(*task->backend_runtime);
-  std::string who = task->backend + "/" + task->server;
+  std::string who = task->backend + "/" + task->server->name;
   std::string message;
   switch (state) {
     case AdminState::kMaint:
-      task->timer.cancel();
+      task->timer->cancel();
       message =
           "Server " + who + " is going DOWN for maintenance. " + serversLeft(*task, false, usable);
       break;
@@ -418,7 +399,7 @@ bool HealthChecker::setAdminState(const std::string& backend, const std::string&
       message = "Server " + who + " is " +
                 (old == AdminState::kMaint ? "leaving forced maintenance" : "leaving drain mode") +
                 ". " + serversLeft(*task, true, usable);
-      if (old == AdminState::kMaint && task->config.check() && !task->in_flight) {
+      if (old == AdminState::kMaint && task->server->check && !task->in_flight) {
         schedule(*task, Millis(0));
       }
       break;
@@ -428,9 +409,24 @@ bool HealthChecker::setAdminState(const std::string& backend, const std::string&
   event.set_old_state(runtime::toString(old));
   event.set_new_state(runtime::toString(state));
   event.set_message(message);
-  if (hooks_.events) hooks_.events->publish(std::move(event));
+  publish(std::move(event));
   checkBackendAvailability(*task->backend_runtime, usable);
   return true;
+}
+
+std::optional<ServerCheckStatus> HealthChecker::status(const runtime::ServerState& server) const {
+  auto it = tasks_.find(server.id);
+  if (it == tasks_.end()) return std::nullopt;
+  const Task& task = *it->second;
+  ServerCheckStatus out;
+  out.check = task.server->check;
+  out.state = task.health.state();
+  out.health = task.health.health();
+  out.rise = task.health.settings().rise;
+  out.fall = task.health.settings().fall;
+  if (task.checked) out.last = task.health.lastResult();
+  out.last_change = task.last_change;
+  return out;
 }
 
 }  // namespace lb::health

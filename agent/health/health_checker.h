@@ -1,14 +1,16 @@
 #pragma once
 
 #include <boost/asio/io_context.hpp>
-#include <boost/asio/steady_timer.hpp>
 #include <chrono>
 #include <functional>
 #include <map>
 #include <memory>
 #include <optional>
 #include <string>
+#include <unordered_map>
+#include <utility>
 
+#include "agent/common/time_source.h"
 #include "agent/health/event_sink.h"
 #include "agent/health/lateness.h"
 #include "agent/health/probe.h"
@@ -17,12 +19,24 @@
 
 namespace lb::health {
 
+// What the checker knows of one server right now (status pages, the management API).
+struct ServerCheckStatus {
+  bool check = false;  // active checks configured
+  runtime::OpState state = runtime::OpState::kUp;
+  uint32_t health = 0;  // the health counter, 0 .. rise+fall-1
+  uint32_t rise = 0;
+  uint32_t fall = 0;
+  std::optional<CheckResult> last;  // the last check's result, if one ran
+  common::WallTime last_change{};   // the last UP/DOWN or admin change (epoch: none yet)
+};
+
 // Runs every server's active checks, takes passive-check reports from the workers, applies
 // administrative states, and turns every change into server state (which the balancers read at
 // once), a log line in HAProxy's words and an event.
 //
-// Threads: lives on the control thread's io_context. reportErrorLimit() may be called from any
-// thread (it posts); everything else from the control thread.
+// Threads: lives on the control thread: its io_context carries cross-thread reports, `time`
+// schedules checks and `prober` runs them. reportErrorLimit() may be called from any thread
+// (it posts); everything else from the control thread.
 class HealthChecker : public runtime::PassiveObserver {
  public:
   struct Hooks {
@@ -31,7 +45,8 @@ class HealthChecker : public runtime::PassiveObserver {
     std::function<void(const runtime::ServerState*)> shutdown_sessions;
   };
 
-  HealthChecker(boost::asio::io_context& control, Hooks hooks);
+  HealthChecker(boost::asio::io_context& control, common::TimeSource& time, Prober& prober,
+                Hooks hooks);
   ~HealthChecker() override;
 
   // Takes over the servers of a new snapshot: servers that keep their identity keep their
@@ -46,6 +61,8 @@ class HealthChecker : public runtime::PassiveObserver {
   bool setAdminState(const std::string& backend, const std::string& server,
                      runtime::AdminState state, std::string* error);
 
+  std::optional<ServerCheckStatus> status(const runtime::ServerState& server) const;
+
   void stop();
 
   // How late active checks started against their schedule, since the agent started.
@@ -53,14 +70,16 @@ class HealthChecker : public runtime::PassiveObserver {
 
  private:
   struct Task;
+  using TaskId = uint64_t;  // ServerState::id: never reused, unlike a pointer
 
   void schedule(Task& task, Millis delay);
-  void runCheck(runtime::ServerState* key);
-  void onResult(runtime::ServerState* key, uint64_t generation, const CheckResult& result);
-  void onErrorLimit(runtime::ServerState* key, uint32_t errors, const std::string& last_error);
+  void runCheck(TaskId id);
+  void onResult(TaskId id, uint64_t generation, const CheckResult& result);
+  void onErrorLimit(TaskId id, uint32_t errors, const std::string& last_error);
   void handle(Task& task, const Transition& t, bool passive);
   void startSlowstart(Task& task);
-  void rampWeight(runtime::ServerState* key);
+  void rampWeight(TaskId id);
+  Task* find(TaskId id);
   // Rebuilds the balancer of `backend` now, or as soon as its spacing allows: see Refresh.
   void refreshBalancer(runtime::BackendRuntime* backend);
   void rebuildBalancer(runtime::BackendRuntime* backend);
@@ -72,11 +91,16 @@ class HealthChecker : public runtime::PassiveObserver {
   void checkBackendAvailability(const runtime::BackendRuntime& backend, const Usable& usable);
   lb::v1::Event makeEvent(lb::v1::Event::Type type, const Task* task) const;
   std::string serversLeft(const Task& task, bool going_up, const Usable& usable) const;
+  void publish(lb::v1::Event event);
 
   boost::asio::io_context& io_;
+  common::TimeSource& time_;
+  Prober& prober_;
   Hooks hooks_;
   std::shared_ptr<const runtime::Runtime> runtime_;
-  std::map<runtime::ServerState*, std::unique_ptr<Task>> tasks_;
+  std::unordered_map<TaskId, std::unique_ptr<Task>> tasks_;
+  // BACKEND/SERVER -> task, for admin commands by name.
+  std::map<std::pair<std::string, std::string>, TaskId> by_name_;
   std::map<std::string, bool> backend_available_;
   // A balancer rebuild costs O(servers) (a weighted map over every server); a backend of
   // thousands of servers whose servers all change state at once (a rack lost, a network split
@@ -85,8 +109,8 @@ class HealthChecker : public runtime::PassiveObserver {
   // and at most a fifth of the control thread for big ones. The data plane is safe meanwhile:
   // a pick skips a server that went down since the last rebuild.
   struct Refresh {
-    std::chrono::steady_clock::time_point not_before{};
-    std::unique_ptr<boost::asio::steady_timer> timer;  // set while a rebuild waits
+    common::MonoTime not_before{};
+    std::unique_ptr<common::Timer> timer;  // set while a rebuild waits
   };
   std::map<const runtime::BackendRuntime*, Refresh> refreshes_;
   uint64_t generation_ = 0;

@@ -7,8 +7,9 @@
 #include <memory>
 #include <optional>
 
+#include "agent/common/time_source.h"
 #include "agent/health/check_result.h"
-#include "lb/v1/config.pb.h"
+#include "agent/runtime/check_spec.h"
 
 namespace lb::health {
 
@@ -33,14 +34,30 @@ ProbeTarget makeTarget(const boost::asio::ip::tcp::endpoint& endpoint,
 
 using ProbeCallback = std::function<void(const CheckResult&)>;
 
-// Runs one active check of `spec` against `target` on `io` and calls `done` exactly once, on
-// `io`'s thread: a TCP connect, an HTTP request whose answer must match the expect rules (default:
-// a 2xx or 3xx status), or the tcp-check rule list. `spec` is shared, not copied: one per
-// backend serves all its servers' checks.
-void runProbe(boost::asio::io_context& io, std::shared_ptr<const lb::v1::HealthCheck> spec,
-              const ProbeTarget& target, ProbeCallback done);
+// Runs active checks: the seam between the health checker and the network, so that the
+// checker's tests supply results instead of sockets.
+class Prober {
+ public:
+  virtual ~Prober() = default;
+  // Runs one check of `spec` against `target` and calls `done` exactly once, on the control
+  // thread (possibly before run() returns, when the check cannot even start). `spec` is shared, not
+  // copied: one per backend serves all its servers' checks.
+  virtual void run(std::shared_ptr<const runtime::CheckSpec> spec, const ProbeTarget& target,
+                   ProbeCallback done) = 0;
+};
 
-// Matches an HTTP status against a list such as "200", "200-299,302".
-bool statusMatches(const std::string& list, unsigned status);
+// The real checks, with Asio sockets on `io` and deadlines on `time`'s timers: a TCP connect,
+// an HTTP request whose answer must match the expect rules (default: a 2xx or 3xx status), or
+// the tcp-check steps.
+class AsioProber : public Prober {
+ public:
+  AsioProber(boost::asio::io_context& io, common::TimeSource& time) : io_(io), time_(time) {}
+  void run(std::shared_ptr<const runtime::CheckSpec> spec, const ProbeTarget& target,
+           ProbeCallback done) override;
+
+ private:
+  boost::asio::io_context& io_;
+  common::TimeSource& time_;
+};
 
 }  // namespace lb::health

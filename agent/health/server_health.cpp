@@ -2,26 +2,9 @@
 
 #include <algorithm>
 
-#include "agent/config/duration.h"
-
 namespace lb::health {
 
 using runtime::OpState;
-
-HealthSettings HealthSettings::fromServer(const lb::v1::Server& server) {
-  auto millis = [](const google::protobuf::Duration& d) {
-    return std::chrono::duration_cast<Millis>(config::fromProto(d));
-  };
-  HealthSettings s;
-  s.rise = std::max<uint32_t>(1, server.rise());
-  s.fall = std::max<uint32_t>(1, server.fall());
-  if (server.has_inter()) s.inter = std::max(Millis(1), millis(server.inter()));
-  if (server.has_fastinter()) s.fastinter = std::max(Millis(1), millis(server.fastinter()));
-  if (server.has_downinter()) s.downinter = std::max(Millis(1), millis(server.downinter()));
-  s.error_limit = std::max<uint32_t>(1, server.error_limit());
-  if (server.on_error() != lb::v1::Server::ON_ERROR_UNSPECIFIED) s.on_error = server.on_error();
-  return s;
-}
 
 ServerHealth::ServerHealth(HealthSettings settings) : settings_(settings), health_(settings.rise) {}
 
@@ -82,19 +65,19 @@ Transition ServerHealth::onErrorLimit(uint32_t errors, const std::string& last_e
   simulated.info =
       "Detected " + std::to_string(errors) + " consecutive errors, last one was: " + last_error;
   switch (settings_.on_error) {
-    case lb::v1::Server::FASTINTER:
+    case runtime::OnError::kFastinter:
       return Transition{state_, state_, false};
-    case lb::v1::Server::SUDDEN_DEATH:
+    case runtime::OnError::kSuddenDeath:
       // A pre-fatal failure: one more failed check marks the server down.
       if (state_ == OpState::kUp && health_ > settings_.rise) health_ = settings_.rise + 1;
       return fail(simulated);
-    case lb::v1::Server::MARK_DOWN:
+    case runtime::OnError::kMarkDown:
       if (state_ == OpState::kUp) health_ = settings_.rise;
       return fail(simulated);
-    case lb::v1::Server::FAIL_CHECK:
-    default:
-      return fail(simulated);
+    case runtime::OnError::kFailCheck:
+      break;
   }
+  return fail(simulated);
 }
 
 Millis ServerHealth::nextInterval() const {

@@ -6,25 +6,15 @@
 #include <string>
 
 #include "agent/health/check_result.h"
+#include "agent/runtime/runtime.h"
 #include "agent/runtime/server_state.h"
-#include "lb/v1/config.pb.h"
 
 namespace lb::health {
 
 using Millis = std::chrono::milliseconds;
 
-// The check settings of one server, in the units the state machine uses.
-struct HealthSettings {
-  uint32_t rise = 2;
-  uint32_t fall = 3;
-  Millis inter{2000};
-  std::optional<Millis> fastinter;
-  std::optional<Millis> downinter;
-  uint32_t error_limit = 10;
-  lb::v1::Server::OnError on_error = lb::v1::Server::FAIL_CHECK;
-
-  static HealthSettings fromServer(const lb::v1::Server& server);
-};
+// The check settings of one server (built with the snapshot).
+using runtime::HealthSettings;
 
 // What a check result or a passive-check action did to a server.
 struct Transition {

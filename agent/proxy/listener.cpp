@@ -51,7 +51,8 @@ Listener::~Listener() {
 }
 
 std::shared_ptr<Listener> Listener::open(Worker& worker, const std::string& frontend,
-                                         const tcp::endpoint& endpoint, const lb::v1::Bind& bind,
+                                         const tcp::endpoint& endpoint,
+                                         const runtime::BindRuntime& bind,
                                          runtime::ConnectionGate& global_gate, error_code& ec) {
   int fd = ::socket(endpoint.protocol().family(), SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
                     IPPROTO_TCP);
@@ -67,11 +68,11 @@ std::shared_ptr<Listener> Listener::open(Worker& worker, const std::string& fron
   if (!setOption(fd, SOL_SOCKET, SO_REUSEPORT, 1, ec)) return fail();
   // Accepted sockets inherit it: no setsockopt per connection.
   if (!setOption(fd, IPPROTO_TCP, TCP_NODELAY, 1, ec)) return fail();
-  if (endpoint.address().is_v6() && (bind.v6only() || bind.v4v6())) {
-    if (!setOption(fd, IPPROTO_IPV6, IPV6_V6ONLY, bind.v6only() ? 1 : 0, ec)) return fail();
+  if (endpoint.address().is_v6() && (bind.v6only || bind.v4v6)) {
+    if (!setOption(fd, IPPROTO_IPV6, IPV6_V6ONLY, bind.v6only ? 1 : 0, ec)) return fail();
   }
-  if (!bind.interface().empty()) {
-    const std::string& name = bind.interface();
+  if (!bind.interface.empty()) {
+    const std::string& name = bind.interface;
     if (::setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, name.c_str(),
                      static_cast<socklen_t>(name.size())) != 0) {
       ec = lastError();
@@ -82,7 +83,7 @@ std::shared_ptr<Listener> Listener::open(Worker& worker, const std::string& fron
     ec = lastError();
     return fail();
   }
-  int backlog = bind.has_backlog() ? static_cast<int>(bind.backlog()) : SOMAXCONN;
+  int backlog = bind.backlog ? static_cast<int>(*bind.backlog) : SOMAXCONN;
   if (::listen(fd, backlog) != 0) {
     ec = lastError();
     return fail();
@@ -151,12 +152,13 @@ void Listener::acceptSome() {
       ::close(fd);  // the frontend is going away
       continue;
     }
-    if (!admit(*frontend, runtime->maxconn)) {
+    auto admission = admit(*frontend, runtime->maxconn);
+    if (!admission) {
       held_ = fd;
       held_peer_ = peer;
       return;  // parked: resume() continues
     }
-    serve(fd, peer, runtime, *frontend);
+    serve(fd, peer, runtime, *frontend, std::move(*admission));
   }
   // A full batch: more may wait, and no new event will say so. Continue after the worker's
   // other work.
@@ -168,7 +170,8 @@ void Listener::acceptSome() {
   });
 }
 
-bool Listener::admit(const runtime::FrontendRuntime& frontend, uint32_t global_max) {
+std::optional<Listener::Admission> Listener::admit(const runtime::FrontendRuntime& frontend,
+                                                   uint32_t global_max) {
   std::weak_ptr<Listener> weak = shared_from_this();
   asio::io_context& io = worker_.io();
   auto wake = [weak, &io] {
@@ -178,20 +181,23 @@ bool Listener::admit(const runtime::FrontendRuntime& frontend, uint32_t global_m
   };
   if (!global_gate_.tryAcquire(global_max)) {
     global_gate_.park(global_max, wake);
-    return false;
+    return std::nullopt;
   }
+  GateSlot global(global_gate_);
   if (!frontend.state->gate.tryAcquire(frontend.maxconn)) {
-    global_gate_.release();
+    global.reset();
     frontend.state->gate.park(frontend.maxconn, wake);
-    return false;
+    return std::nullopt;
   }
-  return true;
+  return Admission{std::move(global), GateSlot(frontend.state->gate)};
 }
 
 void Listener::serve(int fd, const tcp::endpoint& peer,
                      const std::shared_ptr<const runtime::Runtime>& runtime,
-                     const runtime::FrontendRuntime& frontend) {
-  auto session = std::make_shared<Session>(worker_, fd, peer, runtime, frontend, global_gate_);
+                     const runtime::FrontendRuntime& frontend, Admission admission) {
+  auto session =
+      std::make_shared<Session>(worker_, fd, peer, runtime, frontend, std::move(admission.global),
+                                std::move(admission.frontend));
   session->start();
 }
 
@@ -204,10 +210,11 @@ void Listener::resume() {
       ::close(*held_);
       held_.reset();
     } else {
-      if (!admit(*frontend, runtime->maxconn)) return;
+      auto admission = admit(*frontend, runtime->maxconn);
+      if (!admission) return;
       int fd = *held_;
       held_.reset();
-      serve(fd, held_peer_, runtime, *frontend);
+      serve(fd, held_peer_, runtime, *frontend, std::move(*admission));
     }
   }
   acceptSome();

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "agent/proxy/poller.h"
+#include "agent/proxy/slots.h"
 #include "agent/proxy/worker.h"
 #include "agent/runtime/runtime.h"
 #include "agent/runtime/server_state.h"
@@ -29,7 +30,7 @@ class Listener : public std::enable_shared_from_this<Listener>, private PollHand
   // Opens, binds and listens a socket for `endpoint`, to be served by `worker`.
   static std::shared_ptr<Listener> open(Worker& worker, const std::string& frontend,
                                         const boost::asio::ip::tcp::endpoint& endpoint,
-                                        const lb::v1::Bind& bind,
+                                        const runtime::BindRuntime& bind,
                                         runtime::ConnectionGate& global_gate,
                                         boost::system::error_code& ec);
 
@@ -45,10 +46,14 @@ class Listener : public std::enable_shared_from_this<Listener>, private PollHand
   // Accepts what the backlog holds, a batch at a time.
   void acceptSome();
   // Takes a global and a frontend slot; on failure parks the listener on the full gate.
-  bool admit(const runtime::FrontendRuntime& frontend, uint32_t global_max);
+  struct Admission {
+    GateSlot global;
+    GateSlot frontend;
+  };
+  std::optional<Admission> admit(const runtime::FrontendRuntime& frontend, uint32_t global_max);
   void serve(int fd, const boost::asio::ip::tcp::endpoint& peer,
              const std::shared_ptr<const runtime::Runtime>& runtime,
-             const runtime::FrontendRuntime& frontend);
+             const runtime::FrontendRuntime& frontend, Admission admission);
   void resume();
 
   Worker& worker_;

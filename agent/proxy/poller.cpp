@@ -80,6 +80,7 @@ void Poller::onReady() {
       spdlog::error("data-plane epoll_wait: {}", std::strerror(errno));
       break;
     }
+    batch_now_ = std::chrono::steady_clock::now();
     for (int i = 0; i < n; ++i) {
       static_cast<PollHandler*>(events_[i].data.ptr)->onEvents(events_[i].events);
     }

@@ -4,6 +4,7 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <vector>
@@ -52,6 +53,13 @@ class Poller {
   // events already read for it have been handed out.
   void retire(std::shared_ptr<void> object);
 
+  // The steady clock, read once per batch of events while handlers run (HAProxy's now_ms):
+  // sessions stamp their activity with it many times per batch. Outside a batch (timers,
+  // posted work) it is read afresh.
+  std::chrono::steady_clock::time_point now() const {
+    return dispatching_ ? batch_now_ : std::chrono::steady_clock::now();
+  }
+
  private:
   void wait();
   void onReady();
@@ -62,6 +70,7 @@ class Poller {
   std::vector<epoll_event> events_;
   std::vector<std::shared_ptr<void>> retired_;
   bool dispatching_ = false;
+  std::chrono::steady_clock::time_point batch_now_;
   bool collect_posted_ = false;
 };
 

@@ -1,16 +1,16 @@
 #include "agent/proxy/proxy.h"
 
+#include <atomic>
 #include <boost/asio/post.hpp>
-#include <future>
 
-#include "agent/config/address.h"
+#include "agent/common/host_port.h"
 
 namespace lb::proxy {
 
 namespace asio = boost::asio;
 using asio::ip::tcp;
 
-Proxy::Proxy(unsigned threads) {
+Proxy::Proxy(unsigned threads, asio::io_context& control) : control_(control) {
   for (unsigned i = 0; i < threads; ++i) {
     workers_.push_back(std::make_unique<Worker>(i));
     workers_.back()->start();
@@ -29,13 +29,10 @@ std::shared_ptr<Proxy::ListenerGroup> Proxy::openGroup(const runtime::FrontendRu
   group->endpoint = bind.endpoint;
   for (auto& worker : workers_) {
     boost::system::error_code ec;
-    auto listener =
-        Listener::open(*worker, frontend.name, group->endpoint, bind.config, global_gate_, ec);
+    auto listener = Listener::open(*worker, frontend.name, group->endpoint, bind, global_gate_, ec);
     if (!listener) {
-      *error =
-          "frontend '" + frontend.name + "': cannot bind " +
-          config::formatHostPort(group->endpoint.address().to_string(), group->endpoint.port()) +
-          ": " + ec.message();
+      *error = "frontend '" + frontend.name + "': cannot bind " +
+               common::formatEndpoint(group->endpoint) + ": " + ec.message();
       closeGroup(*group);
       return nullptr;
     }
@@ -53,7 +50,24 @@ void Proxy::closeGroup(ListenerGroup& group) {
   group.listeners.clear();
 }
 
-bool Proxy::apply(std::shared_ptr<const runtime::Runtime> runtime, std::string* error) {
+void Proxy::onEveryWorker(std::function<void(Worker&)> work, Done done) {
+  auto left = std::make_shared<std::atomic<size_t>>(workers_.size());
+  auto finished = std::make_shared<Done>(std::move(done));
+  if (workers_.empty()) {
+    asio::post(control_, [finished] { (*finished)(); });
+    return;
+  }
+  for (auto& worker : workers_) {
+    Worker* w = worker.get();
+    asio::post(w->io(), [this, w, work, left, finished] {
+      work(*w);
+      if (left->fetch_sub(1) == 1) asio::post(control_, [finished] { (*finished)(); });
+    });
+  }
+}
+
+bool Proxy::apply(std::shared_ptr<const runtime::Runtime> runtime, std::string* error,
+                  Done on_switched) {
   std::map<std::string, std::shared_ptr<ListenerGroup>> next;
   std::vector<std::shared_ptr<ListenerGroup>> opened;
   for (const auto& frontend : runtime->frontends) {
@@ -72,11 +86,9 @@ bool Proxy::apply(std::shared_ptr<const runtime::Runtime> runtime, std::string* 
       next[key] = group;
     }
   }
-  // Every worker switches to the new snapshot before its new sockets start accepting.
-  for (auto& worker : workers_) {
-    Worker* w = worker.get();
-    asio::post(w->io(), [w, runtime] { w->setRuntime(runtime); });
-  }
+  // Every worker switches to the new snapshot before its new sockets start accepting (posts to
+  // one worker run in order).
+  onEveryWorker([runtime](Worker& w) { w.setRuntime(runtime); }, std::move(on_switched));
   for (auto& group : opened) {
     for (auto& listener : group->listeners) {
       asio::post(listener->worker().io(), [listener] { listener->start(); });
@@ -95,37 +107,26 @@ std::vector<ListeningAddress> Proxy::listening() const {
   return out;
 }
 
-void Proxy::stopAccepting() {
-  // Waits until every listener is closed on its worker, so that once this returns (and the
-  // agent says so) a new connection is refused, not accepted by a listener about to close.
-  std::vector<std::future<void>> done;
+void Proxy::stopAccepting(Done done) {
+  // Each worker closes its own listeners; `done` says all are closed, so that once the agent
+  // says so a new connection is refused, not accepted by a listener about to close.
+  std::vector<std::shared_ptr<Listener>> listeners;
   for (auto& [key, group] : groups_) {
-    for (auto& listener : group->listeners) {
-      auto promise = std::make_shared<std::promise<void>>();
-      done.push_back(promise->get_future());
-      asio::post(listener->worker().io(), [listener, promise] {
-        listener->close();
-        promise->set_value();
-      });
-    }
+    for (auto& listener : group->listeners) listeners.push_back(listener);
     group->listeners.clear();
   }
   groups_.clear();
-  for (auto& f : done) f.wait();
+  onEveryWorker(
+      [listeners = std::move(listeners)](Worker& w) {
+        for (const auto& listener : listeners) {
+          if (&listener->worker() == &w) listener->close();
+        }
+      },
+      std::move(done));
 }
 
-void Proxy::abortSessions() {
-  std::vector<std::future<void>> done;
-  for (auto& worker : workers_) {
-    auto promise = std::make_shared<std::promise<void>>();
-    done.push_back(promise->get_future());
-    Worker* w = worker.get();
-    asio::post(w->io(), [w, promise] {
-      w->abortSessions();
-      promise->set_value();
-    });
-  }
-  for (auto& f : done) f.wait();
+void Proxy::abortSessions(Done done) {
+  onEveryWorker([](Worker& w) { w.abortSessions(); }, std::move(done));
 }
 
 void Proxy::shutdownSessions(const runtime::ServerState* server) {

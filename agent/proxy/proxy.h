@@ -1,6 +1,8 @@
 #pragma once
 
+#include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -21,26 +23,32 @@ struct ListeningAddress {
 // The data plane: N workers and the listeners of every frontend bind on each of them.
 //
 // Threads: every public method is called from the control thread; work reaches the workers
-// through post().
+// through post(), and completions come back to the control thread's io_context: the control
+// thread never waits for a worker.
 class Proxy {
  public:
-  explicit Proxy(unsigned threads);
+  using Done = std::function<void()>;
+
+  Proxy(unsigned threads, boost::asio::io_context& control);
   ~Proxy();
 
   // Makes `runtime` the snapshot for new connections. Listeners whose bind did not change keep
   // their sockets (no refused connection during an apply); new binds are opened first, so a
-  // bind that fails leaves everything as it was and returns false with *error set.
-  bool apply(std::shared_ptr<const runtime::Runtime> runtime, std::string* error);
+  // bind that fails leaves everything as it was and returns false with *error set. Otherwise
+  // every worker takes the snapshot before its new listeners start accepting, removed
+  // listeners close, and `on_switched` runs on the control thread once all workers have it.
+  bool apply(std::shared_ptr<const runtime::Runtime> runtime, std::string* error, Done on_switched);
 
   std::vector<ListeningAddress> listening() const;
+  unsigned threads() const { return static_cast<unsigned>(workers_.size()); }
 
-  // Graceful stop, step 1: close every listener (returns once they are closed); running
-  // sessions go on.
-  void stopAccepting();
+  // Graceful stop, step 1: closes every listener; `done` runs once all are closed (from then
+  // on a new connection is refused); running sessions go on.
+  void stopAccepting(Done done);
   // Connections currently held (accepted and not yet closed).
   uint32_t activeSessions() const { return global_gate_.active(); }
-  // Closes every running session now.
-  void abortSessions();
+  // Closes every running session now; `done` runs once every worker did.
+  void abortSessions(Done done);
   // Closes the running sessions of one server on every worker (on-marked-down
   // shutdown-sessions). Returns at once.
   void shutdownSessions(const runtime::ServerState* server);
@@ -58,7 +66,10 @@ class Proxy {
   std::shared_ptr<ListenerGroup> openGroup(const runtime::FrontendRuntime& frontend,
                                            const runtime::BindRuntime& bind, std::string* error);
   void closeGroup(ListenerGroup& group);
+  // Runs `work` on every worker, then `done` on the control thread.
+  void onEveryWorker(std::function<void(Worker&)> work, Done done);
 
+  boost::asio::io_context& control_;
   std::vector<std::unique_ptr<Worker>> workers_;
   runtime::ConnectionGate global_gate_;
   std::map<std::string, std::shared_ptr<ListenerGroup>> groups_;  // by frontend + bind key

@@ -8,19 +8,49 @@
 #include <vector>
 
 #include "agent/balance/balancer.h"
+#include "agent/runtime/check_spec.h"
 #include "agent/runtime/server_state.h"
-#include "lb/v1/config.pb.h"
 
 namespace lb::runtime {
 
 using Millis = std::chrono::milliseconds;
 
+// What a server's passive checks do when `error-limit` is reached (`on-error`).
+enum class OnError { kFastinter, kFailCheck, kSuddenDeath, kMarkDown };
+
+// A server's check timing and thresholds, in the units the state machine uses.
+struct HealthSettings {
+  uint32_t rise = 2;
+  uint32_t fall = 3;
+  Millis inter{2000};
+  std::optional<Millis> fastinter;  // unset: inter
+  std::optional<Millis> downinter;  // unset: inter
+  uint32_t error_limit = 10;
+  OnError on_error = OnError::kFailCheck;
+};
+
+// One server of a snapshot, typed: what the data plane and the checker need, read from the
+// Config once when the snapshot is built.
 struct ServerRuntime {
   std::string name;
-  lb::v1::Server config;
+  // As configured (the identity the live state is kept under, and what status shows).
+  std::string address;
+  uint32_t port = 0;
   // Port 0: connect to the port the client connected to.
   boost::asio::ip::tcp::endpoint endpoint;
+  uint32_t weight = 1;   // configured; the weight in force is in `state`
   uint32_t maxconn = 0;  // 0: unlimited
+  uint32_t maxqueue = 0;
+  bool backup = false;
+  bool disabled = false;  // starts in MAINT
+  // Active checks (`check`), where they go (`addr`, `port`) and their timing.
+  bool check = false;
+  boost::asio::ip::tcp::endpoint check_endpoint;
+  HealthSettings health;
+  // Passive checks (`observe layer4`) and what a DOWN does to running sessions.
+  bool observe_layer4 = false;
+  bool shutdown_sessions_on_down = false;  // `on-marked-down shutdown-sessions`
+  std::optional<Millis> slowstart;
   std::shared_ptr<ServerState> state;
 };
 
@@ -37,6 +67,7 @@ class BackendRuntime : public balance::ServerSet {
   std::optional<Millis> timeout_server_fin;
   std::optional<Millis> timeout_tunnel;
   std::optional<Millis> timeout_queue;  // defaults to timeout connect, as in HAProxy
+  std::optional<Millis> timeout_check;
   uint32_t retries = 3;
   bool redispatch = false;
   // Send the connect handshake's last ACK with the client's first bytes when they are already
@@ -44,20 +75,25 @@ class BackendRuntime : public balance::ServerSet {
   bool smart_connect = true;
   // Connections that may wait for a slot: the sum of the servers' maxqueue, 0 for unlimited.
   uint32_t queue_limit = 0;
+  // The backend's active checks, shared by its servers.
+  std::shared_ptr<const CheckSpec> check_spec;
 
   size_t size() const override { return servers.size(); }
   bool usable(size_t i) const override;
   uint32_t weight(size_t i) const override;
   uint32_t active(size_t i) const override;
   bool full(size_t i) const override;
-  bool backup(size_t i) const override { return servers[i].config.backup(); }
+  bool backup(size_t i) const override { return servers[i].backup; }
   // Recomputes the balancer after a server's state or weight changed (control thread).
   void refreshBalancer() { balancer->update(*this); }
 };
 
 struct BindRuntime {
   boost::asio::ip::tcp::endpoint endpoint;
-  lb::v1::Bind config;
+  bool v4v6 = false;
+  bool v6only = false;
+  std::string interface;
+  std::optional<uint32_t> backlog;
   // Equal keys mean "the same listening socket": an apply keeps it open.
   std::string key() const;
 };
@@ -84,12 +120,14 @@ class PassiveObserver {
                                 std::string last_error) = 0;
 };
 
-// An immutable snapshot of everything the data plane needs, built from a validated Config.
-// Workers use the snapshot that was current when a connection arrived for that connection's
-// whole life; a new apply builds a new snapshot and swaps it in for new connections.
+// An immutable snapshot of everything the data plane and the checker need, built from a
+// validated Config (build.h). Workers use the snapshot that was current when a connection
+// arrived for that connection's whole life; a new apply builds a new snapshot and swaps it in
+// for new connections. Nothing here is changed after the build (the balancers' precomputed
+// schedules and the live state objects are the only moving parts, and they have their own
+// thread contracts).
 struct Runtime {
   uint64_t version = 0;
-  lb::v1::Config config;
   std::vector<std::unique_ptr<BackendRuntime>> backends;
   std::vector<FrontendRuntime> frontends;
   uint32_t bufsize = 16384;
@@ -98,6 +136,8 @@ struct Runtime {
   // Worker threads run SCHED_BATCH (global `tune.sched-policy normal`: SCHED_OTHER).
   bool sched_batch = true;
   uint32_t maxconn = 0;  // global; 0: unlimited
+  std::optional<uint32_t> nbthread;
+  uint32_t spread_checks = 0;  // percent
   std::optional<Millis> hard_stop_after;
   // Where sessions report passive-check errors; null when nothing observes.
   PassiveObserver* observer = nullptr;
@@ -105,10 +145,5 @@ struct Runtime {
   const FrontendRuntime* findFrontend(const std::string& name) const;
   BackendRuntime* findBackend(const std::string& name) const;
 };
-
-// Builds a snapshot of a normalized, validated Config, taking live state from `store` (same
-// identity, same state). Resolves host names; on failure returns null and sets *error.
-std::shared_ptr<Runtime> buildRuntime(const lb::v1::Config& config, uint64_t version,
-                                      StateStore& store, std::string* error);
 
 }  // namespace lb::runtime

@@ -39,17 +39,15 @@ void BackendState::remove(const std::shared_ptr<QueuedConnection>& waiter) {
 
 void BackendState::slotReleased() {
   if (queued_.load(std::memory_order_relaxed) == 0) return;
-  while (true) {
-    std::shared_ptr<QueuedConnection> next;
-    {
-      std::lock_guard lock(mutex_);
-      if (queue_.empty()) return;
-      next = std::move(queue_.front());
-      queue_.pop_front();
-      queued_.store(static_cast<uint32_t>(queue_.size()), std::memory_order_relaxed);
-    }
-    if (next->wake()) return;
+  std::shared_ptr<QueuedConnection> next;
+  {
+    std::lock_guard lock(mutex_);
+    if (queue_.empty()) return;
+    next = std::move(queue_.front());
+    queue_.pop_front();
+    queued_.store(static_cast<uint32_t>(queue_.size()), std::memory_order_relaxed);
   }
+  next->wake();
 }
 
 bool ConnectionGate::tryAcquire(uint32_t max) {
@@ -109,8 +107,17 @@ void prune(std::map<std::string, std::weak_ptr<T>>& map) {
 }  // namespace
 
 std::shared_ptr<ServerState> StateStore::server(const std::string& backend, const std::string& name,
-                                                const std::string& address, uint32_t port) {
-  return lookup(servers_, backend + "/" + name + "@" + address + ":" + std::to_string(port));
+                                                const std::string& address, uint32_t port,
+                                                bool* created) {
+  const std::string key = backend + "/" + name + "@" + address + ":" + std::to_string(port);
+  if (created != nullptr) *created = false;
+  if (auto it = servers_.find(key); it != servers_.end()) {
+    if (auto live = it->second.lock()) return live;
+  }
+  auto fresh = std::make_shared<ServerState>(next_server_id_++);
+  servers_[key] = fresh;
+  if (created != nullptr) *created = true;
+  return fresh;
 }
 
 std::shared_ptr<BackendState> StateStore::backend(const std::string& name) {

@@ -29,6 +29,10 @@ const char* toString(AdminState state);
 // Threads: counters are atomics updated by every worker; states are written by the control
 // thread and read by workers.
 struct ServerState {
+  explicit ServerState(uint64_t id = 0) : id(id) {}
+  // Unique for the agent's life, never reused (unlike the object's address): what health-check
+  // tasks and in-flight results are keyed by.
+  const uint64_t id;
   std::atomic<OpState> op{OpState::kUp};
   std::atomic<AdminState> admin{AdminState::kReady};
   // Weight in force (slowstart ramps it); set from the config on build.
@@ -49,9 +53,10 @@ struct ServerState {
 
 // A connection waiting for a server slot of its backend (maxconn reached everywhere).
 struct QueuedConnection {
-  // Called on the waiting session's own worker (the callback posts there) when a slot may have
-  // been freed. Returns false when the session is gone, so the next waiter is tried.
-  std::function<bool()> wake;
+  // Called by the thread that released a slot, with the queue's lock released. It only posts
+  // to the waiting session's worker; there the session takes the slot, or passes the wake-up
+  // on (slotReleased()) when it stopped waiting meanwhile, so no wake-up is ever lost.
+  std::function<void()> wake;
 };
 
 // Live state of a backend kept across applies: its wait queue and counters.
@@ -64,7 +69,7 @@ class BackendState {
   // Queue handling; `limit` 0 means unlimited. Returns false when the queue is full.
   bool enqueue(std::shared_ptr<QueuedConnection> waiter, uint32_t limit);
   void remove(const std::shared_ptr<QueuedConnection>& waiter);
-  // A server slot was released: wake the oldest waiter that is still there.
+  // A server slot was released: wake the oldest waiter.
   void slotReleased();
   uint32_t queued() const { return queued_.load(std::memory_order_relaxed); }
 
@@ -105,8 +110,10 @@ struct FrontendState {
 // identity. Used by the control thread only (snapshot building).
 class StateStore {
  public:
+  // `*created` says whether the state is new (nobody holds it yet).
   std::shared_ptr<ServerState> server(const std::string& backend, const std::string& name,
-                                      const std::string& address, uint32_t port);
+                                      const std::string& address, uint32_t port,
+                                      bool* created = nullptr);
   std::shared_ptr<BackendState> backend(const std::string& name);
   std::shared_ptr<FrontendState> frontend(const std::string& name);
   // Drops state no longer referenced by any snapshot or session.
@@ -114,6 +121,7 @@ class StateStore {
 
  private:
   std::map<std::string, std::weak_ptr<ServerState>> servers_;
+  uint64_t next_server_id_ = 1;
   std::map<std::string, std::weak_ptr<BackendState>> backends_;
   std::map<std::string, std::weak_ptr<FrontendState>> frontends_;
 };

@@ -348,7 +348,9 @@ TEST(HealthTest, TcpCheckConnectSendProxyIsRefusedNotIgnored) {
                                                 "    server web1 127.0.0.1:8080 check\n"));
   Process agent({LB_AGENT_PATH, "-f", file, "--threads", "1"});
   EXPECT_EQ(agent.wait(), 1);
-  EXPECT_NE(agent.output().find("backend 'be': 'tcp-check connect send-proxy' is not supported"),
+  // Refused with the line that asks for it, as `lb-agent -c` refuses it.
+  EXPECT_NE(agent.output().find("lb.cfg:11: error: 'tcp-check connect send-proxy' (PROXY "
+                                "protocol) is not supported yet"),
             std::string::npos)
       << agent.output();
 }

@@ -14,11 +14,11 @@
 #include <string>
 #include <vector>
 
+#include "agent/common/resolver.h"
 #include "agent/config/address.h"
 #include "agent/config/diagnostics.h"
 #include "agent/config/haproxy_parser.h"
 #include "agent/config/loader.h"
-#include "agent/config/resolver.h"
 #include "agent/config/tokenizer.h"
 #include "lb/v1/config.pb.h"
 
@@ -35,10 +35,13 @@ class FakeResolver : public Resolver {
  public:
   explicit FakeResolver(std::set<std::string> names = {}) : names_(std::move(names)) {}
 
-  bool resolves(const std::string& host, std::string* error) override {
-    if (isIpLiteral(host) || names_.count(host) > 0) return true;
+  std::optional<boost::asio::ip::address> resolve(const std::string& host,
+                                                  std::string* error) override {
+    boost::system::error_code ec;
+    if (auto literal = boost::asio::ip::make_address(host, ec); !ec) return literal;
+    if (names_.count(host) > 0) return boost::asio::ip::make_address("127.0.0.1");
     *error = "Name or service not known";
-    return false;
+    return std::nullopt;
   }
 
  private:

@@ -117,18 +117,28 @@ LoadResult loadQuietly(const std::string& name, const std::string& text) {
   return load({Source{name, text, Format::kAuto}}, options);
 }
 
+// The errors other than "not supported yet" (the PROXY protocol keywords, which the model and
+// the renderer carry already and the data plane does not).
+std::vector<Diagnostic> realErrors(const Diagnostics& diagnostics) {
+  std::vector<Diagnostic> out;
+  for (const auto& d : errorsOf(diagnostics)) {
+    if (d.message.find("is not supported yet") == std::string::npos) out.push_back(d);
+  }
+  return out;
+}
+
 // normalize(parse(render(c))) == c, and rendering again gives the same text.
 void expectRoundTrip(const lb::v1::Config& config) {
   std::string rendered = renderHaproxy(config);
   auto reloaded = loadQuietly("rendered.cfg", rendered);
-  EXPECT_THAT(errorsOf(reloaded.diagnostics), IsEmpty()) << rendered;
+  EXPECT_THAT(realErrors(reloaded.diagnostics), IsEmpty()) << rendered;
   EXPECT_TRUE(sameMessage(config, reloaded.config)) << rendered;
   EXPECT_EQ(renderHaproxy(reloaded.config), rendered);
 }
 
 TEST(RenderRoundTripTest, RichConfig) {
   auto loaded = loadQuietly("rich.cfg", kRichConfig);
-  ASSERT_TRUE(loaded.ok()) << loaded.diagnostics.format();
+  ASSERT_THAT(realErrors(loaded.diagnostics), IsEmpty()) << loaded.diagnostics.format();
   // The config is what it says (so that the round trip is not of an empty config).
   ASSERT_EQ(loaded.config.frontends_size(), 3);
   ASSERT_EQ(loaded.config.backends_size(), 6);

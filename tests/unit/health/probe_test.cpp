@@ -16,30 +16,6 @@ namespace {
 
 // ---- pure helpers ----
 
-TEST(StatusMatchesTest, ListsOfCodesAndRanges) {
-  struct Row {
-    const char* list;
-    unsigned status;
-    bool matches;
-  };
-  for (const Row& row : {
-           Row{"200", 200, true},
-           Row{"200", 201, false},
-           Row{"200-299", 200, true},
-           Row{"200-299", 299, true},
-           Row{"200-299", 300, false},
-           Row{"200,302,400-404", 302, true},
-           Row{"200,302,400-404", 403, true},
-           Row{"200,302,400-404", 405, false},
-           Row{"200,302,400-404", 301, false},
-           Row{"", 200, false},
-           Row{"abc", 200, false},
-       }) {
-    EXPECT_EQ(statusMatches(row.list, row.status), row.matches)
-        << "'" << row.list << "' vs " << row.status;
-  }
-}
-
 TEST(MakeTargetTest, TimeoutRulesAreHaproxys) {
   struct Row {
     const char* name;

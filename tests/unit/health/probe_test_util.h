@@ -194,11 +194,16 @@ class ProbeTest : public ::testing::Test {
     std::optional<CheckResult> result;
     int calls = 0;
     io_.restart();
-    runProbe(io_, std::make_shared<const lb::v1::HealthCheck>(check), where,
-             [&](const CheckResult& r) {
-               result = r;
-               ++calls;
-             });
+    std::string error;
+    auto compiled = runtime::makeCheckSpec(check, &error);
+    if (!compiled) {
+      ADD_FAILURE() << "invalid check spec: " << error;
+      return CheckResult{CheckStatus::kSockErr, false, "invalid spec", 0ms};
+    }
+    prober_.run(compiled, where, [&](const CheckResult& r) {
+      result = r;
+      ++calls;
+    });
     auto deadline = std::chrono::steady_clock::now() + 10s;
     while (!result && std::chrono::steady_clock::now() < deadline) io_.run_one_for(100ms);
     // Whatever is still pending must not report a second time.
@@ -217,6 +222,8 @@ class ProbeTest : public ::testing::Test {
   }
 
   asio::io_context io_;
+  common::AsioTimeSource time_{io_};
+  AsioProber prober_{io_, time_};
 };
 
 }  // namespace lb::health

@@ -207,8 +207,7 @@ TEST(ServerHealthTest, ReportedWhenTheCounterMovesOrTheStatusChanges) {
 
 // ---- passive checks: on-error actions at error-limit ----
 
-HealthSettings onError(lb::v1::Server::OnError mode, uint32_t rise, uint32_t fall,
-                       bool fast = true) {
+HealthSettings onError(runtime::OnError mode, uint32_t rise, uint32_t fall, bool fast = true) {
   HealthSettings s = settings(rise, fall, fast);
   s.on_error = mode;
   return s;
@@ -223,7 +222,7 @@ ServerHealth healthyServer(const HealthSettings& s) {
 }
 
 TEST(OnErrorTest, FastinterOnlyAsksForTheNextCheckSooner) {
-  ServerHealth health = healthyServer(onError(lb::v1::Server::FASTINTER, 2, 3));
+  ServerHealth health = healthyServer(onError(runtime::OnError::kFastinter, 2, 3));
   bool sooner = false;
   Transition t = health.onErrorLimit(10, "L4 timeout", &sooner);
   EXPECT_TRUE(sooner);
@@ -234,27 +233,27 @@ TEST(OnErrorTest, FastinterOnlyAsksForTheNextCheckSooner) {
 }
 
 TEST(OnErrorTest, NoFastinterConfiguredMeansNoSoonerCheck) {
-  for (auto mode : {lb::v1::Server::FASTINTER, lb::v1::Server::FAIL_CHECK,
-                    lb::v1::Server::SUDDEN_DEATH, lb::v1::Server::MARK_DOWN}) {
+  for (auto mode : {runtime::OnError::kFastinter, runtime::OnError::kFailCheck,
+                    runtime::OnError::kSuddenDeath, runtime::OnError::kMarkDown}) {
     ServerHealth health = healthyServer(onError(mode, 2, 3, /*fast=*/false));
     bool sooner = true;
     health.onErrorLimit(10, "L4 timeout", &sooner);
-    EXPECT_FALSE(sooner) << lb::v1::Server::OnError_Name(mode);
+    EXPECT_FALSE(sooner) << static_cast<int>(mode);
   }
 }
 
 TEST(OnErrorTest, EveryModeChecksSoonerWhenFastinterIsSet) {
-  for (auto mode : {lb::v1::Server::FASTINTER, lb::v1::Server::FAIL_CHECK,
-                    lb::v1::Server::SUDDEN_DEATH, lb::v1::Server::MARK_DOWN}) {
+  for (auto mode : {runtime::OnError::kFastinter, runtime::OnError::kFailCheck,
+                    runtime::OnError::kSuddenDeath, runtime::OnError::kMarkDown}) {
     ServerHealth health = healthyServer(onError(mode, 2, 3));
     bool sooner = false;
     health.onErrorLimit(10, "L4 timeout", &sooner);
-    EXPECT_TRUE(sooner) << lb::v1::Server::OnError_Name(mode);
+    EXPECT_TRUE(sooner) << static_cast<int>(mode);
   }
 }
 
 TEST(OnErrorTest, FailCheckCountsOneFailedCheckWithStatusHana) {
-  ServerHealth health = healthyServer(onError(lb::v1::Server::FAIL_CHECK, 2, 3));
+  ServerHealth health = healthyServer(onError(runtime::OnError::kFailCheck, 2, 3));
   bool sooner = false;
   Transition t = health.onErrorLimit(10, "L4 unsuccessful connection", &sooner);
   EXPECT_FALSE(t.changed());
@@ -275,7 +274,7 @@ TEST(OnErrorTest, FailCheckCountsOneFailedCheckWithStatusHana) {
 }
 
 TEST(OnErrorTest, SuddenDeathLeavesOneFailedCheckBeforeDown) {
-  ServerHealth health = healthyServer(onError(lb::v1::Server::SUDDEN_DEATH, 2, 3));
+  ServerHealth health = healthyServer(onError(runtime::OnError::kSuddenDeath, 2, 3));
   bool sooner = false;
   Transition t = health.onErrorLimit(10, "L4 timeout", &sooner);
   EXPECT_FALSE(t.changed());
@@ -289,7 +288,7 @@ TEST(OnErrorTest, SuddenDeathLeavesOneFailedCheckBeforeDown) {
 }
 
 TEST(OnErrorTest, SuddenDeathThenASuccessfulCheckRestoresFullHealth) {
-  ServerHealth health = healthyServer(onError(lb::v1::Server::SUDDEN_DEATH, 2, 3));
+  ServerHealth health = healthyServer(onError(runtime::OnError::kSuddenDeath, 2, 3));
   bool sooner = false;
   health.onErrorLimit(10, "L4 timeout", &sooner);
   health.onCheck(passed());
@@ -299,7 +298,7 @@ TEST(OnErrorTest, SuddenDeathThenASuccessfulCheckRestoresFullHealth) {
 
 TEST(OnErrorTest, SuddenDeathAtRiseIsDownAtOnce) {
   // fall 1: full health is rise already, so the simulated failure is the fatal one.
-  ServerHealth health = healthyServer(onError(lb::v1::Server::SUDDEN_DEATH, 2, 1));
+  ServerHealth health = healthyServer(onError(runtime::OnError::kSuddenDeath, 2, 1));
   bool sooner = false;
   Transition t = health.onErrorLimit(10, "L4 timeout", &sooner);
   EXPECT_TRUE(t.changed());
@@ -308,7 +307,7 @@ TEST(OnErrorTest, SuddenDeathAtRiseIsDownAtOnce) {
 
 TEST(OnErrorTest, SuddenDeathWithFallTwoKeepsTheServerUp) {
   // top = rise + 1: HAProxy sets the counter to rise + 1 and then fails once: rise, still UP.
-  ServerHealth health = healthyServer(onError(lb::v1::Server::SUDDEN_DEATH, 3, 2));
+  ServerHealth health = healthyServer(onError(runtime::OnError::kSuddenDeath, 3, 2));
   bool sooner = false;
   Transition t = health.onErrorLimit(10, "L4 timeout", &sooner);
   EXPECT_FALSE(t.changed());
@@ -317,7 +316,7 @@ TEST(OnErrorTest, SuddenDeathWithFallTwoKeepsTheServerUp) {
 
 TEST(OnErrorTest, MarkDownIsDownAtOnceWhateverTheCounter) {
   for (uint32_t fall : {1u, 3u, 10u}) {
-    ServerHealth health = healthyServer(onError(lb::v1::Server::MARK_DOWN, 2, fall));
+    ServerHealth health = healthyServer(onError(runtime::OnError::kMarkDown, 2, fall));
     bool sooner = false;
     Transition t = health.onErrorLimit(7, "L4 timeout", &sooner);
     EXPECT_TRUE(t.changed()) << "fall " << fall;
@@ -331,15 +330,15 @@ TEST(OnErrorTest, MarkDownIsDownAtOnceWhateverTheCounter) {
 }
 
 TEST(OnErrorTest, OnADownServerEveryFailingModeKeepsItAtZero) {
-  for (auto mode :
-       {lb::v1::Server::FAIL_CHECK, lb::v1::Server::SUDDEN_DEATH, lb::v1::Server::MARK_DOWN}) {
+  for (auto mode : {runtime::OnError::kFailCheck, runtime::OnError::kSuddenDeath,
+                    runtime::OnError::kMarkDown}) {
     ServerHealth health(onError(mode, 3, 3));
     health.onCheck(failed());
     health.onCheck(passed());  // rising: 1 of 3
     ASSERT_EQ(health.health(), 1u);
     bool sooner = false;
     Transition t = health.onErrorLimit(10, "L4 timeout", &sooner);
-    EXPECT_FALSE(t.changed()) << lb::v1::Server::OnError_Name(mode);
+    EXPECT_FALSE(t.changed()) << static_cast<int>(mode);
     EXPECT_EQ(health.state(), kDn);
     EXPECT_EQ(health.health(), 0u);
   }
@@ -383,31 +382,6 @@ TEST(ReconfigureTest, NewIntervalsApplyAtOnce) {
   s.inter = milliseconds(30000);
   health.reconfigure(s);
   EXPECT_EQ(health.nextInterval(), milliseconds(30000));
-}
-
-// ---- settings from the config model ----
-
-TEST(HealthSettingsTest, FromServerReadsTheModelAndKeepsValuesUsable) {
-  lb::v1::Server server;
-  server.set_rise(0);
-  server.set_fall(5);
-  server.mutable_inter()->set_seconds(4);
-  server.mutable_fastinter()->set_nanos(250000000);
-  server.set_error_limit(0);
-  HealthSettings s = HealthSettings::fromServer(server);
-  EXPECT_EQ(s.rise, 1u);  // at least 1
-  EXPECT_EQ(s.fall, 5u);
-  EXPECT_EQ(s.inter, milliseconds(4000));
-  ASSERT_TRUE(s.fastinter.has_value());
-  EXPECT_EQ(*s.fastinter, milliseconds(250));
-  EXPECT_FALSE(s.downinter.has_value());
-  EXPECT_EQ(s.error_limit, 1u);
-  EXPECT_EQ(s.on_error, lb::v1::Server::FAIL_CHECK);
-
-  server.set_on_error(lb::v1::Server::SUDDEN_DEATH);
-  server.mutable_downinter()->set_seconds(0);  // 0 would spin: at least 1 ms
-  EXPECT_EQ(HealthSettings::fromServer(server).on_error, lb::v1::Server::SUDDEN_DEATH);
-  EXPECT_EQ(*HealthSettings::fromServer(server).downinter, milliseconds(1));
 }
 
 // ---- slowstart ----

@@ -1,4 +1,4 @@
-#include "agent/balance/published.h"
+#include "agent/common/published.h"
 
 #include <gtest/gtest.h>
 
@@ -6,7 +6,7 @@
 #include <thread>
 #include <vector>
 
-namespace lb::balance {
+namespace lb::common {
 namespace {
 
 TEST(PublishedTest, NothingBeforeTheFirstPublish) {
@@ -84,4 +84,4 @@ TEST(PublishedTest, ReadersSeeWholeValuesWhileTheWriterReplacesThem) {
 }
 
 }  // namespace
-}  // namespace lb::balance
+}  // namespace lb::common

@@ -6,7 +6,7 @@
 #include <memory>
 #include <thread>
 
-namespace lb::balance {
+namespace lb::common {
 
 // The current immutable T of a balancer (a schedule, a map, a member list): read by any number
 // of threads without a lock, replaced by one writer thread.
@@ -74,4 +74,4 @@ class Published {
   std::atomic<uint32_t> current_{0};
 };
 
-}  // namespace lb::balance
+}  // namespace lb::common

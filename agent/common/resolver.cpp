@@ -1,0 +1,33 @@
+#include "agent/common/resolver.h"
+
+#include <netdb.h>
+#include <sys/socket.h>
+
+#include <boost/asio/ip/tcp.hpp>
+#include <cstring>
+
+namespace lb::common {
+
+std::optional<boost::asio::ip::address> SystemResolver::resolve(const std::string& host,
+                                                                std::string* error) {
+  boost::system::error_code ec;
+  auto literal = boost::asio::ip::make_address(host, ec);
+  if (!ec) return literal;
+  int last = 0;
+  for (int family : {AF_INET, AF_INET6}) {
+    addrinfo hints{};
+    hints.ai_family = family;
+    hints.ai_socktype = SOCK_STREAM;
+    addrinfo* result = nullptr;
+    last = getaddrinfo(host.c_str(), nullptr, &hints, &result);
+    if (last != 0 || result == nullptr) continue;
+    boost::asio::ip::tcp::endpoint endpoint;
+    std::memcpy(endpoint.data(), result->ai_addr, result->ai_addrlen);
+    freeaddrinfo(result);
+    return endpoint.address();
+  }
+  *error = last != 0 ? gai_strerror(last) : "no address";
+  return std::nullopt;
+}
+
+}  // namespace lb::common

@@ -1,0 +1,232 @@
+#include "agent/runtime/build.h"
+
+#include <map>
+
+#include "agent/common/proto_time.h"
+
+namespace lb::runtime {
+
+namespace {
+
+using common::millisIfSet;
+
+std::string at(std::string_view prefix, int index) {
+  return std::string(prefix) + "[" + std::to_string(index) + "]";
+}
+
+OnError onError(lb::v1::Server::OnError value) {
+  switch (value) {
+    case lb::v1::Server::FASTINTER:
+      return OnError::kFastinter;
+    case lb::v1::Server::SUDDEN_DEATH:
+      return OnError::kSuddenDeath;
+    case lb::v1::Server::MARK_DOWN:
+      return OnError::kMarkDown;
+    default:
+      return OnError::kFailCheck;
+  }
+}
+
+class Builder {
+ public:
+  Builder(const lb::v1::Config& config, const BuildContext& context)
+      : config_(config), context_(context), rt_(std::make_shared<Runtime>()) {}
+
+  BuildResult run() {
+    rt_->version = context_.version;
+    rt_->observer = context_.observer;
+    const auto& global = config_.global();
+    if (global.has_bufsize()) rt_->bufsize = global.bufsize();
+    rt_->splice = !global.nosplice();
+    rt_->sched_batch = global.sched_policy() != lb::v1::Global::NORMAL;
+    if (global.has_maxconn()) rt_->maxconn = global.maxconn();
+    if (global.has_nbthread()) rt_->nbthread = global.nbthread();
+    rt_->spread_checks = global.spread_checks();
+    rt_->hard_stop_after = millisIfSet(global.has_hard_stop_after(), global.hard_stop_after());
+    for (int i = 0; i < config_.backends_size(); ++i) {
+      if (!addBackend(config_.backends(i), at("backends", i))) return {nullptr, error_};
+    }
+    for (int i = 0; i < config_.frontends_size(); ++i) {
+      if (!addFrontend(config_.frontends(i), at("frontends", i))) return {nullptr, error_};
+    }
+    return {std::move(rt_), {}};
+  }
+
+ private:
+  bool fail(std::string path, std::string message) {
+    error_ = {std::move(path), std::move(message)};
+    return false;
+  }
+
+  std::optional<boost::asio::ip::address> resolve(const std::string& host, const std::string& path,
+                                                  const std::string& what) {
+    std::string problem;
+    std::optional<boost::asio::ip::address> address;
+    if (context_.resolver != nullptr) {
+      address = context_.resolver->resolve(host, &problem);
+    } else {
+      boost::system::error_code ec;
+      address = boost::asio::ip::make_address(host, ec);
+      if (ec) problem = "no resolver for host names";
+    }
+    if (!address) fail(path, what + ": cannot resolve '" + host + "' (" + problem + ")");
+    return address;
+  }
+
+  bool addBackend(const lb::v1::Backend& be, const std::string& path) {
+    auto backend = std::make_unique<BackendRuntime>();
+    backend->name = be.name();
+    backend->state = context_.store->backend(be.name());
+    const auto& t = be.timeouts();
+    backend->timeout_connect = millisIfSet(t.has_connect(), t.connect());
+    backend->timeout_server = millisIfSet(t.has_server(), t.server());
+    backend->timeout_server_fin = millisIfSet(t.has_server_fin(), t.server_fin());
+    backend->timeout_tunnel = millisIfSet(t.has_tunnel(), t.tunnel());
+    backend->timeout_queue = millisIfSet(t.has_queue(), t.queue());
+    if (!backend->timeout_queue) backend->timeout_queue = backend->timeout_connect;
+    backend->timeout_check = millisIfSet(t.has_check(), t.check());
+    backend->retries = be.retries();
+    backend->redispatch = be.redispatch();
+    backend->smart_connect = !be.has_tcp_smart_connect() || be.tcp_smart_connect();
+    std::string error, where;
+    backend->check_spec = makeCheckSpec(be.health_check(), &error, &where);
+    if (!backend->check_spec) return fail(path + ".health_check." + where, error);
+    bool queue_bounded = be.servers_size() > 0;
+    for (int j = 0; j < be.servers_size(); ++j) {
+      const auto& s = be.servers(j);
+      std::string spath = path + at(".servers", j);
+      ServerRuntime server;
+      if (!makeServer(be, s, spath, server)) return false;
+      if (server.maxqueue > 0) {
+        backend->queue_limit += server.maxqueue;
+      } else {
+        queue_bounded = false;
+      }
+      backend->servers.push_back(std::move(server));
+    }
+    if (!queue_bounded) backend->queue_limit = 0;
+    backend->balancer = balance::makeBalancer(be.balance(), be.allbackups(), *backend);
+    rt_->backends.push_back(std::move(backend));
+    return true;
+  }
+
+  bool makeServer(const lb::v1::Backend& be, const lb::v1::Server& s, const std::string& path,
+                  ServerRuntime& server) {
+    std::string who = "server " + be.name() + "/" + s.name();
+    server.name = s.name();
+    server.address = s.address();
+    server.port = s.port();
+    auto address = resolve(s.address(), path + ".address", who);
+    if (!address) return false;
+    server.endpoint = {*address, static_cast<uint16_t>(s.port())};
+    server.weight = s.weight();
+    server.maxconn = s.has_maxconn() ? s.maxconn() : 0;
+    server.maxqueue = s.has_maxqueue() ? s.maxqueue() : 0;
+    server.backup = s.backup();
+    server.disabled = s.disabled();
+    server.check = s.check();
+    server.check_endpoint = server.endpoint;
+    if (s.has_check_port()) server.check_endpoint.port(static_cast<uint16_t>(s.check_port()));
+    if (!s.check_addr().empty()) {
+      auto check_address = resolve(s.check_addr(), path + ".check_addr", who);
+      if (!check_address) return false;
+      server.check_endpoint.address(*check_address);
+    }
+    server.health = healthSettings(s);
+    server.observe_layer4 = s.observe() == lb::v1::Server::LAYER4;
+    server.shutdown_sessions_on_down = s.on_marked_down() == lb::v1::Server::SHUTDOWN_SESSIONS;
+    server.slowstart = millisIfSet(s.has_slowstart(), s.slowstart());
+    if (server.slowstart && server.slowstart->count() <= 0) server.slowstart.reset();
+    bool created = false;
+    server.state = context_.store->server(be.name(), s.name(), s.address(), s.port(), &created);
+    if (created) {
+      // Nobody else sees a fresh state yet; a kept one changes only when the apply commits.
+      server.state->weight.store(s.weight(), std::memory_order_relaxed);
+      if (s.disabled()) server.state->admin.store(AdminState::kMaint, std::memory_order_relaxed);
+    }
+    return true;
+  }
+
+  bool addFrontend(const lb::v1::Frontend& fe, const std::string& path) {
+    FrontendRuntime frontend;
+    frontend.name = fe.name();
+    frontend.state = context_.store->frontend(fe.name());
+    frontend.maxconn = fe.has_maxconn() ? fe.maxconn() : 0;
+    frontend.timeout_client = millisIfSet(fe.timeouts().has_client(), fe.timeouts().client());
+    frontend.timeout_client_fin =
+        millisIfSet(fe.timeouts().has_client_fin(), fe.timeouts().client_fin());
+    frontend.tcplog = fe.log().tcplog();
+    frontend.dontlognull = fe.log().dontlognull();
+    frontend.smart_accept = fe.tcp_smart_accept();
+    if (!fe.disabled()) {
+      frontend.backend = rt_->findBackend(fe.default_backend());
+      for (int j = 0; j < fe.binds_size(); ++j) {
+        const auto& b = fe.binds(j);
+        std::string bpath = path + at(".binds", j);
+        auto address = resolve(b.address(), bpath + ".address", "frontend " + fe.name() + " bind");
+        if (!address) return false;
+        BindRuntime bind;
+        bind.endpoint = {*address, static_cast<uint16_t>(b.port())};
+        bind.v4v6 = b.v4v6();
+        bind.v6only = b.v6only();
+        bind.interface = b.interface();
+        if (b.has_backlog()) bind.backlog = b.backlog();
+        frontend.binds.push_back(std::move(bind));
+      }
+    }
+    rt_->frontends.push_back(std::move(frontend));
+    return true;
+  }
+
+  const lb::v1::Config& config_;
+  const BuildContext& context_;
+  std::shared_ptr<Runtime> rt_;
+  BuildError error_;
+};
+
+}  // namespace
+
+HealthSettings healthSettings(const lb::v1::Server& server) {
+  auto positive = [](bool present, const google::protobuf::Duration& d) -> std::optional<Millis> {
+    auto value = millisIfSet(present, d);
+    if (value) value = std::max(Millis(1), *value);
+    return value;
+  };
+  HealthSettings s;
+  s.rise = std::max<uint32_t>(1, server.rise());
+  s.fall = std::max<uint32_t>(1, server.fall());
+  if (auto inter = positive(server.has_inter(), server.inter())) s.inter = *inter;
+  s.fastinter = positive(server.has_fastinter(), server.fastinter());
+  s.downinter = positive(server.has_downinter(), server.downinter());
+  s.error_limit = std::max<uint32_t>(1, server.error_limit());
+  s.on_error = onError(server.on_error());
+  return s;
+}
+
+BuildResult buildRuntime(const lb::v1::Config& config, const BuildContext& context) {
+  return Builder(config, context).run();
+}
+
+void commitConfiguredState(const Runtime& next, const Runtime* previous) {
+  if (previous == nullptr) return;
+  std::map<const ServerState*, const ServerRuntime*> before;
+  for (const auto& backend : previous->backends) {
+    for (const auto& server : backend->servers) before[server.state.get()] = &server;
+  }
+  for (const auto& backend : next.backends) {
+    for (const auto& server : backend->servers) {
+      auto it = before.find(server.state.get());
+      if (it == before.end()) continue;
+      const ServerRuntime& was = *it->second;
+      if (was.weight != server.weight) {
+        server.state->weight.store(server.weight, std::memory_order_relaxed);
+      }
+      if (was.disabled != server.disabled) {
+        server.state->admin.store(server.disabled ? AdminState::kMaint : AdminState::kReady,
+                                  std::memory_order_relaxed);
+      }
+    }
+  }
+}
+
+}  // namespace lb::runtime
