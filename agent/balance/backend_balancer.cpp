@@ -20,6 +20,10 @@ void BackendBalancer::update(const ServerSet& servers) {
 
 std::optional<size_t> BackendBalancer::pick(const ServerSet& servers, const PickRequest& request) {
   if (auto i = actives_->pick(servers, request)) return i;
+  // Only reached when no active server can take one: are they all down, or only full?
+  for (size_t i = 0; i < servers.size(); ++i) {
+    if (!servers.backup(i) && servers.usable(i)) return std::nullopt;  // full: the queue waits
+  }
   return backups_->pick(servers, request);
 }
 

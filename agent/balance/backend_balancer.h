@@ -12,9 +12,10 @@ namespace lb::balance {
 // servers, balanced by `backups` (the same algorithm with `option allbackups`, otherwise
 // FirstAvailable: the first usable backup in configuration order).
 //
-// "Can take" includes "not full": when every active server is at its maxconn, the connection
-// goes to a backup. HAProxy would queue it on the backend instead; we have no backend queue, so
-// a backup is the better answer than a refusal.
+// As in HAProxy, a usable server that is full is not a reason to go down a level: when every
+// usable active server is at its maxconn, pick() finds none and the session waits in the
+// backend's queue for the first slot to free; backups serve only when no active server is
+// usable at all.
 //
 // Threads: see Balancer. update() refreshes the two groups one after the other; a pick running
 // meanwhile may see the new active group with the old backup group, which is harmless since

@@ -36,7 +36,7 @@ std::unique_ptr<GroupBalancer> makeGroupBalancer(const lb::v1::Balance& balance)
 std::unique_ptr<Balancer> makeBalancer(const lb::v1::Balance& balance, bool allbackups,
                                        const ServerSet& servers) {
   std::unique_ptr<GroupBalancer> backups =
-      allbackups ? makeGroupBalancer(balance) : std::make_unique<FirstAvailable>();
+      allbackups ? makeGroupBalancer(balance) : std::make_unique<FirstAvailable>(true);
   auto balancer = std::make_unique<BackendBalancer>(makeGroupBalancer(balance), std::move(backups));
   balancer->update(servers);
   return balancer;

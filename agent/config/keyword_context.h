@@ -1,7 +1,8 @@
 #pragma once
 
 // Internal to lb_config: the state a keyword handler of the HAProxy-syntax parser works on.
-// The keyword tables live in proxy_keywords.cpp, server_keywords.cpp and check_keywords.cpp.
+// The keyword tables live in proxy_keywords.cpp, global_keywords.cpp, server_keywords.cpp,
+// check_keywords.cpp and ignored_keywords.cpp.
 
 #include <map>
 #include <optional>

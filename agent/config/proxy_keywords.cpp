@@ -1,5 +1,6 @@
-// Keywords of the proxy sections (defaults, frontend, backend, listen) and of `global`, except
-// the server and health-check ones.
+// Keywords of the proxy sections (defaults, frontend, backend, listen), except the server and
+// health-check ones. The global section is in global_keywords.cpp, what is accepted and ignored
+// in ignored_keywords.cpp.
 #include <array>
 
 #include "agent/config/address.h"
@@ -298,65 +299,6 @@ void unsupportedRouting(KeywordContext& ctx) {
             "default_backend");
 }
 
-// ---- global ----
-
-void globalMaxconn(KeywordContext& ctx) {
-  if (!ctx.expectArgs(1, "maxconn NUMBER")) return;
-  if (auto n = ctx.number("maxconn", ctx.words[1], 1, UINT32_MAX)) ctx.global->set_maxconn(*n);
-}
-
-void globalNbthread(KeywordContext& ctx) {
-  if (!ctx.expectArgs(1, "nbthread NUMBER")) return;
-  if (auto n = ctx.number("nbthread", ctx.words[1], 1, 1024)) ctx.global->set_nbthread(*n);
-}
-
-void globalBufsize(KeywordContext& ctx) {
-  if (!ctx.expectArgs(1, "tune.bufsize BYTES")) return;
-  if (auto n = ctx.number("tune.bufsize", ctx.words[1], 1024, 1 << 24)) {
-    ctx.global->set_bufsize(*n);
-  }
-}
-
-void globalNosplice(KeywordContext& ctx) {
-  if (!ctx.expectArgs(0, "nosplice")) return;
-  ctx.global->set_nosplice(true);
-}
-
-void globalSchedPolicy(KeywordContext& ctx) {
-  if (!ctx.expectArgs(1, "tune.sched-policy batch|normal")) return;
-  const std::string& policy = ctx.words[1];
-  if (policy == "batch") {
-    ctx.global->set_sched_policy(lb::v1::Global::BATCH);
-  } else if (policy == "normal") {
-    ctx.global->set_sched_policy(lb::v1::Global::NORMAL);
-  } else {
-    ctx.error("unknown scheduling policy '" + policy + "' for 'tune.sched-policy'; use 'batch' " +
-              "(the default) or 'normal'");
-  }
-}
-
-void globalHardStopAfter(KeywordContext& ctx) {
-  if (!ctx.expectArgs(1, "hard-stop-after TIME")) return;
-  if (auto t = ctx.time("hard-stop-after", ctx.words[1])) {
-    *ctx.global->mutable_hard_stop_after() = *t;
-  }
-}
-
-void globalSpreadChecks(KeywordContext& ctx) {
-  if (!ctx.expectArgs(1, "spread-checks PERCENT")) return;
-  if (auto n = ctx.number("spread-checks", ctx.words[1], 0, 50)) ctx.global->set_spread_checks(*n);
-}
-
-void globalLog(KeywordContext& ctx) {
-  ctx.warning("'log' target ignored: lb does not send syslog yet; it logs to stderr or to " +
-              std::string("--log-file"));
-}
-
-void globalNbproc(KeywordContext& ctx) {
-  ctx.error("'nbproc' was removed in HAProxy 2.5 and lb has no processes to spread; use " +
-            std::string("'nbthread' (or --threads)"));
-}
-
 // ---- options ----
 
 void optionTcplog(KeywordContext& ctx, bool negate) {
@@ -415,18 +357,6 @@ constexpr std::array kProxyKeywords{
     KeywordSpec{"acl", kCapProxy, unsupportedRouting},
 };
 
-constexpr std::array kGlobalKeywords{
-    KeywordSpec{"maxconn", kCapGlobal, globalMaxconn},
-    KeywordSpec{"nbthread", kCapGlobal, globalNbthread},
-    KeywordSpec{"tune.bufsize", kCapGlobal, globalBufsize},
-    KeywordSpec{"nosplice", kCapGlobal, globalNosplice},
-    KeywordSpec{"tune.sched-policy", kCapGlobal, globalSchedPolicy},
-    KeywordSpec{"hard-stop-after", kCapGlobal, globalHardStopAfter},
-    KeywordSpec{"spread-checks", kCapGlobal, globalSpreadChecks},
-    KeywordSpec{"log", kCapGlobal, globalLog},
-    KeywordSpec{"nbproc", kCapGlobal, globalNbproc},
-};
-
 constexpr std::array kProxyOptions{
     OptionSpec{"tcplog", kFe, optionTcplog},
     OptionSpec{"httplog", kFe, optionHttplog},
@@ -437,87 +367,13 @@ constexpr std::array kProxyOptions{
     OptionSpec{"tcp-smart-connect", kBe, optionTcpSmartConnect},
 };
 
-constexpr std::string_view kHttpOnly = "it applies to HTTP mode only";
-constexpr std::string_view kNoTls = "lb does not terminate TLS";
-
-constexpr std::array kIgnoredKeywords{
-    IgnoredSpec{"chroot", kCapGlobal, "lb does not chroot; run it under systemd's sandboxing"},
-    IgnoredSpec{"user", kCapGlobal,
-                "lb does not change user; start it as the user it should run as"},
-    IgnoredSpec{"group", kCapGlobal,
-                "lb does not change group; start it as the user it should run as"},
-    IgnoredSpec{"uid", kCapGlobal,
-                "lb does not change user; start it as the user it should run as"},
-    IgnoredSpec{"gid", kCapGlobal,
-                "lb does not change group; start it as the user it should run as"},
-    IgnoredSpec{"daemon", kCapGlobal, "lb runs in the foreground; let systemd supervise it"},
-    IgnoredSpec{"master-worker", kCapGlobal, "lb reloads in place (SIGHUP or gRPC apply)"},
-    IgnoredSpec{"pidfile", kCapGlobal, "lb runs in the foreground; let systemd track its pid"},
-    IgnoredSpec{"stats", kCapGlobal | kCapProxy,
-                "lb's runtime API is gRPC and its stats are on /metrics"},
-    IgnoredSpec{"ca-base", kCapGlobal, kNoTls},
-    IgnoredSpec{"crt-base", kCapGlobal, kNoTls},
-    IgnoredSpec{"ssl-default-bind-ciphers", kCapGlobal, kNoTls},
-    IgnoredSpec{"ssl-default-bind-ciphersuites", kCapGlobal, kNoTls},
-    IgnoredSpec{"ssl-default-bind-options", kCapGlobal, kNoTls},
-    IgnoredSpec{"ssl-default-server-ciphers", kCapGlobal, kNoTls},
-    IgnoredSpec{"ssl-default-server-ciphersuites", kCapGlobal, kNoTls},
-    IgnoredSpec{"ssl-default-server-options", kCapGlobal, kNoTls},
-    IgnoredSpec{"ssl-dh-param-file", kCapGlobal, kNoTls},
-    IgnoredSpec{"tune.ssl.default-dh-param", kCapGlobal, kNoTls},
-    IgnoredSpec{"ulimit-n", kCapGlobal, "set the file limit in the service manager (LimitNOFILE=)"},
-    IgnoredSpec{"node", kCapGlobal, "the agent's name is set with --name"},
-    IgnoredSpec{"description", kCapGlobal, "the agent's name is set with --name"},
-    IgnoredSpec{"log-send-hostname", kCapGlobal, "lb does not send syslog yet"},
-    IgnoredSpec{"log-tag", kCapGlobal, "lb does not send syslog yet"},
-    IgnoredSpec{"quiet", kCapGlobal, "use --log-level"},
-    IgnoredSpec{"errorfile", kCapProxy, kHttpOnly},
-    IgnoredSpec{"errorloc", kCapProxy, kHttpOnly},
-    IgnoredSpec{"http-request", kCapProxy, kHttpOnly},
-    IgnoredSpec{"http-response", kCapProxy, kHttpOnly},
-    IgnoredSpec{"http-reuse", kCapProxy, kHttpOnly},
-    IgnoredSpec{"compression", kCapProxy, kHttpOnly},
-    IgnoredSpec{"cookie", kCapProxy, kHttpOnly},
-    IgnoredSpec{"capture", kCapProxy, kHttpOnly},
-    IgnoredSpec{"monitor-uri", kCapProxy, kHttpOnly},
-    IgnoredSpec{"unique-id-format", kCapProxy, kHttpOnly},
-    IgnoredSpec{"log-format", kCapProxy, "lb writes HAProxy's fixed tcplog format"},
-};
-
-constexpr std::array kIgnoredOptions{
-    IgnoredSpec{"http-server-close", kCapProxy, kHttpOnly},
-    IgnoredSpec{"httpclose", kCapProxy, kHttpOnly},
-    IgnoredSpec{"http-keep-alive", kCapProxy, kHttpOnly},
-    IgnoredSpec{"forwardfor", kCapProxy, kHttpOnly},
-    IgnoredSpec{"http-buffer-request", kCapProxy, kHttpOnly},
-    IgnoredSpec{"http-pretend-keepalive", kCapProxy, kHttpOnly},
-    IgnoredSpec{"http-use-htx", kCapProxy, kHttpOnly},
-    IgnoredSpec{"httpchk-no-cache", kCapProxy, kHttpOnly},
-    IgnoredSpec{"tcpka", kCapProxy, "TCP keep-alive is not configurable in lb yet"},
-    IgnoredSpec{"clitcpka", kCapProxy, "TCP keep-alive is not configurable in lb yet"},
-    IgnoredSpec{"srvtcpka", kCapProxy, "TCP keep-alive is not configurable in lb yet"},
-    IgnoredSpec{"splice-auto", kCapProxy, "lb chooses splicing by itself"},
-    IgnoredSpec{"splice-request", kCapProxy, "lb chooses splicing by itself"},
-    IgnoredSpec{"splice-response", kCapProxy, "lb chooses splicing by itself"},
-    IgnoredSpec{"log-separate-errors", kCapProxy, "lb has one log stream"},
-};
-
 }  // namespace
 
 std::span<const KeywordSpec> proxyKeywords() {
   return kProxyKeywords;
 }
-std::span<const KeywordSpec> globalKeywords() {
-  return kGlobalKeywords;
-}
 std::span<const OptionSpec> proxyOptions() {
   return kProxyOptions;
-}
-std::span<const IgnoredSpec> ignoredKeywords() {
-  return kIgnoredKeywords;
-}
-std::span<const IgnoredSpec> ignoredOptions() {
-  return kIgnoredOptions;
 }
 
 }  // namespace lb::config::detail

@@ -184,14 +184,13 @@ void Session::enqueue() {
     finish('P', 'Q');  // the queue is full
     return;
   }
-  // A slot may have been freed between the failed pick and the enqueue.
-  for (size_t i = 0; i < backend_->size(); ++i) {
-    if (backend_->usable(i) && !backend_->full(i)) {
-      backend_->state->remove(waiter_);
-      waiter_.reset();
-      assign(std::nullopt);
-      return;
-    }
+  // A slot may have been freed between the failed pick and the enqueue, with nobody left to
+  // wake this session: try once more now that it is in the queue.
+  if (assignServer(std::nullopt) == Assign::kOk) {
+    backend_->state->remove(waiter_);
+    waiter_.reset();
+    connect();
+    return;
   }
   armTimer();
 }

@@ -93,17 +93,32 @@ TEST_P(EveryAlgorithmTest, FirstUsableBackupWhenAllActivesAreDown) {
   servers.setUsable(2, false);  // the first backup goes down too: the next one
   balancer->update(servers);
   EXPECT_THAT(picks(*balancer, servers, 20), Each(3));
-  servers.setFull(3, true);
-  EXPECT_THAT(picks(*balancer, servers, 20), Each(4));
+  servers.setFull(3, true);  // the backup in use is full: wait for it (HAProxy), not the next
+  EXPECT_THAT(picks(*balancer, servers, 20), Each(-1));
+  servers.setFull(3, false);
   servers.setUsable(1, true);  // an active server comes back: backups are left
   balancer->update(servers);
   EXPECT_THAT(picks(*balancer, servers, 20), Each(1));
 }
 
-TEST_P(EveryAlgorithmTest, BackupsTakeOverWhenEveryActiveIsFull) {
+TEST_P(EveryAlgorithmTest, EveryActiveFullMeansWaitingNotBackups) {
+  // HAProxy queues the connection on the backend; the backup stays idle while an active server
+  // is usable, full or not.
   FakeServerSet servers(
       {FakeServer{.full = true}, FakeServer{.full = true}, FakeServer{.backup = true}});
   auto balancer = make(servers);
+  EXPECT_THAT(picks(*balancer, servers, 10), Each(-1));
+  servers.setFull(1, false);
+  EXPECT_THAT(picks(*balancer, servers, 10), Each(1));
+  servers.setUsable(0, false);
+  servers.setUsable(1, false);
+  EXPECT_THAT(picks(*balancer, servers, 10), Each(2));
+}
+
+TEST_P(EveryAlgorithmTest, WithAllbackupsAFullBackupLeavesTheOthers) {
+  FakeServerSet servers({FakeServer{.usable = false}, FakeServer{.full = true, .backup = true},
+                         FakeServer{.backup = true}});
+  auto balancer = make(servers, /*allbackups=*/true);
   EXPECT_THAT(picks(*balancer, servers, 10), Each(2));
 }
 
