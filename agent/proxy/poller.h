@@ -22,14 +22,11 @@ class PollHandler {
 };
 
 // The data plane's own epoll set, one per worker, waited on as a single descriptor of the
-// worker's io_context (timers and posted work stay Asio's).
-//
-// Why not Asio sockets for the relay: Asio registers every socket with its reactor and an
-// accepted one is removed again on close (two epoll_ctl), a connect adds EPOLLOUT (a third),
-// every socket is switched to non-blocking with an ioctl, and a finished connect is checked
-// with poll() and getsockopt(): about nine system calls per proxied connection beyond the ones
-// that move bytes. Here a socket is created non-blocking (accept4, SOCK_NONBLOCK), added once,
-// edge-triggered for reading, writing and the peer's FIN, and leaves the set when it is closed.
+// worker's io_context (timers and posted work stay Asio's). Sockets are created non-blocking
+// (accept4, SOCK_NONBLOCK), added once, edge-triggered for reading, writing and the peer's FIN,
+// and leave the set when closed. Why not Asio sockets for the relay (about nine more system
+// calls per connection): docs/architecture.md, "The data plane's epoll set", and the counts in
+// docs/performance.md.
 //
 // Edge-triggered means a handler hears of new readiness once: it keeps what it heard (readable,
 // FIN seen) until a read or write says otherwise.
