@@ -1,17 +1,22 @@
 // lb-agent: parses flags, sets up logging, and hands over to the control thread (lb::control).
-#include <spdlog/sinks/basic_file_sink.h>
-#include <spdlog/sinks/stdout_sinks.h>
+#include <fcntl.h>
 #include <spdlog/spdlog.h>
-#include <CLI/CLI.hpp>
+#include <sys/resource.h>
+#include <unistd.h>
 
+#include <CLI/CLI.hpp>
+#include <cerrno>
 #include <csignal>
 #include <cstdio>
+#include <cstring>
 #include <iostream>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "agent/common/async_log.h"
 #include "agent/config/loader.h"
+#include "agent/config/validator.h"
 #include "agent/control/agent.h"
 
 namespace {
@@ -39,6 +44,14 @@ int reportCheck(const lb::config::LoadResult& result, const Flags& flags) {
                  diag.warningCount() == 1 ? "" : "s");
     return 1;
   }
+  if (!lb::config::hasListener(result.config) && !result.config.global().allow_no_listener()) {
+    // HAProxy's words and exit status for a valid file that would listen on nothing.
+    std::fprintf(stderr,
+                 "Configuration file has no error but will not start (no listener): no enabled "
+                 "frontend has a 'bind' line (write 'allow-no-listener' in the global section "
+                 "if that is meant).\n");
+    return 2;
+  }
   if (!flags.quiet) {
     std::printf("Configuration file is valid");
     if (diag.warningCount() > 0) {
@@ -49,18 +62,41 @@ int reportCheck(const lb::config::LoadResult& result, const Flags& flags) {
   return 0;
 }
 
-void setUpLogging(const Flags& flags) {
-  std::shared_ptr<spdlog::logger> logger;
-  if (flags.log_file.empty()) {
-    logger = spdlog::stderr_logger_mt("lb");
-  } else {
-    logger = spdlog::basic_logger_mt("lb", flags.log_file);
+// Every log line goes through a sink that never blocks the thread that logs (a stalled log
+// reader must not stall traffic): see AsyncLogSink. Returns null, with a message, when the log
+// file cannot be opened.
+std::shared_ptr<lb::common::AsyncLogSink> setUpLogging(const Flags& flags) {
+  int fd = STDERR_FILENO;
+  if (!flags.log_file.empty()) {
+    fd = ::open(flags.log_file.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    if (fd < 0) {
+      std::fprintf(stderr, "lb-agent: cannot open log file %s: %s\n", flags.log_file.c_str(),
+                   std::strerror(errno));
+      return nullptr;
+    }
   }
+  auto sink = std::make_shared<lb::common::AsyncLogSink>(fd);
+  auto logger = std::make_shared<spdlog::logger>("lb", sink);
   logger->set_pattern("%Y-%m-%d %H:%M:%S.%e [%l] %v");
   logger->set_level(
       spdlog::level::from_str(flags.log_level == "warning" ? "warn" : flags.log_level));
-  logger->flush_on(spdlog::level::info);
   spdlog::set_default_logger(logger);
+  return sink;
+}
+
+// The descriptor limit, raised first to the hard limit (systemd's default soft limit is 1024):
+// a global maxconn left unset is derived from it, as in HAProxy.
+uint64_t descriptorLimit() {
+  rlimit limit{};
+  if (::getrlimit(RLIMIT_NOFILE, &limit) != 0) return 0;
+  if (limit.rlim_cur < limit.rlim_max) {
+    rlimit raised = limit;
+    // An unlimited hard limit is not a number to size by: stop at a million.
+    raised.rlim_cur = limit.rlim_max == RLIM_INFINITY ? std::max<rlim_t>(limit.rlim_cur, 1 << 20)
+                                                      : limit.rlim_max;
+    if (::setrlimit(RLIMIT_NOFILE, &raised) == 0) limit = raised;
+  }
+  return limit.rlim_cur == RLIM_INFINITY ? 0 : limit.rlim_cur;
 }
 
 }  // namespace
@@ -89,7 +125,13 @@ int main(int argc, char** argv) {
       ->capture_default_str()
       ->check(CLI::IsMember({"trace", "debug", "info", "warning", "warn", "error"}));
   app.add_option("--log-file", flags.log_file, "write logs to this file instead of stderr");
-  CLI11_PARSE(app, argc, argv);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    // --help and --version exit 0; every usage error exits 2, as docs/operations.md says.
+    int code = app.exit(e);
+    return code == 0 ? 0 : 2;
+  }
 
   if (flags.files.empty()) {
     std::cerr << "lb-agent: no configuration given; use -f FILE (see --help)\n";
@@ -99,7 +141,8 @@ int main(int argc, char** argv) {
     lb::common::SystemResolver resolver;
     return reportCheck(lb::config::loadFiles(flags.files, {&resolver}), flags);
   }
-  setUpLogging(flags);
+  auto log = setUpLogging(flags);
+  if (!log) return 2;
   // A write to a connection its peer has closed must fail with EPIPE, not kill the agent:
   // send() says so with MSG_NOSIGNAL, but splice(2) has no such flag.
   std::signal(SIGPIPE, SIG_IGN);
@@ -108,6 +151,12 @@ int main(int argc, char** argv) {
   options.name = flags.name;
   options.threads = flags.threads;
   options.threads_from_flag = threads->count() > 0;
-  lb::control::Agent agent(std::move(options));
-  return agent.run();
+  options.fd_limit = descriptorLimit();
+  int code;
+  {
+    lb::control::Agent agent(std::move(options));
+    code = agent.run();
+  }
+  log->stop();  // what was logged is written (a stalled output holds the exit for 2 s at most)
+  return code;
 }

@@ -31,6 +31,11 @@ void globalNosplice(KeywordContext& ctx) {
   ctx.global->set_nosplice(true);
 }
 
+void globalAllowNoListener(KeywordContext& ctx) {
+  if (!ctx.expectArgs(0, "allow-no-listener")) return;
+  ctx.global->set_allow_no_listener(true);
+}
+
 void globalSchedPolicy(KeywordContext& ctx) {
   if (!ctx.expectArgs(1, "tune.sched-policy batch|normal")) return;
   const std::string& policy = ctx.words[1];
@@ -71,6 +76,7 @@ constexpr std::array kGlobalKeywords{
     KeywordSpec{"nbthread", kCapGlobal, globalNbthread},
     KeywordSpec{"tune.bufsize", kCapGlobal, globalBufsize},
     KeywordSpec{"nosplice", kCapGlobal, globalNosplice},
+    KeywordSpec{"allow-no-listener", kCapGlobal, globalAllowNoListener},
     KeywordSpec{"tune.sched-policy", kCapGlobal, globalSchedPolicy},
     KeywordSpec{"hard-stop-after", kCapGlobal, globalHardStopAfter},
     KeywordSpec{"spread-checks", kCapGlobal, globalSpreadChecks},

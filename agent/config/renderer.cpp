@@ -244,6 +244,7 @@ std::string renderHaproxy(const lb::v1::Config& config) {
     if (g.has_hard_stop_after()) out << "    hard-stop-after " << time(g.hard_stop_after()) << "\n";
     if (g.has_spread_checks()) out << "    spread-checks " << g.spread_checks() << "\n";
     if (g.nosplice()) out << "    nosplice\n";
+    if (g.allow_no_listener()) out << "    allow-no-listener\n";
     if (g.sched_policy() != lb::v1::Global::SCHED_POLICY_UNSPECIFIED) {
       out << "    tune.sched-policy "
           << (g.sched_policy() == lb::v1::Global::NORMAL ? "normal" : "batch") << "\n";

@@ -386,4 +386,11 @@ void validate(const lb::v1::Config& config, const ValidateOptions& options, Diag
   Validator(config, options, diag).run();
 }
 
+bool hasListener(const lb::v1::Config& config) {
+  for (const auto& fe : config.frontends()) {
+    if (!fe.disabled() && fe.binds_size() > 0) return true;
+  }
+  return false;
+}
+
 }  // namespace lb::config

@@ -18,4 +18,8 @@ struct ValidateOptions {
 // error. Warnings cover what is valid but likely wrong (missing timeouts, an unused rule).
 void validate(const lb::v1::Config& config, const ValidateOptions& options, Diagnostics& diag);
 
+// Whether some enabled frontend has a bind: a configuration without one accepts no connection,
+// which lb refuses unless `allow-no-listener` says it is meant.
+bool hasListener(const lb::v1::Config& config);
+
 }  // namespace lb::config

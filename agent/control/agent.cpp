@@ -21,6 +21,7 @@ ControlPlaneOptions controlOptions(const AgentOptions& options) {
   out.name = options.name;
   out.threads = options.threads;
   out.threads_from_flag = options.threads_from_flag;
+  out.fd_limit = options.fd_limit;
   return out;
 }
 
@@ -83,6 +84,7 @@ void Agent::onApplied(const ApplyResult& result, const std::string& origin) {
                  options_.name.empty() ? "" : "'" + options_.name + "' ", threads,
                  threads == 1 ? "" : "s");
     logListeners();
+    logMaxconn();
     spdlog::info("configuration version {} applied from {}", result.version,
                  fmt::join(options_.config_files, ", "));
     return;
@@ -92,7 +94,19 @@ void Agent::onApplied(const ApplyResult& result, const std::string& origin) {
     return;
   }
   logListeners();
+  logMaxconn();
   spdlog::info("configuration version {} applied ({})", result.version, result.diff.summary());
+}
+
+void Agent::logMaxconn() {
+  const auto& rt = control_.runtime();
+  if (!rt->maxconn_derived || rt->maxconn == logged_maxconn_) return;
+  logged_maxconn_ = rt->maxconn;
+  spdlog::info(
+      "no global maxconn: at most {} connections, from the descriptor limit of {} less "
+      "{} kept for listeners, checks and the agent itself; set 'maxconn' in the "
+      "global section to choose",
+      rt->maxconn, options_.fd_limit, rt->fds_reserved);
 }
 
 void Agent::logListeners() {

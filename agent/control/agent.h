@@ -18,6 +18,7 @@ struct AgentOptions {
   std::string name;
   unsigned threads = 1;  // --threads wins over `nbthread` when given
   bool threads_from_flag = false;
+  uint64_t fd_limit = 0;  // RLIMIT_NOFILE, for a maxconn left unset (0: unknown)
 };
 
 // The agent process: applies the configuration files at start-up and on SIGHUP (through the
@@ -43,6 +44,7 @@ class Agent {
   void beginStop(bool hard);
   void pollStop();
   void logListeners();
+  void logMaxconn();
 
   AgentOptions options_;
   boost::asio::io_context io_;
@@ -54,6 +56,7 @@ class Agent {
   bool started_ = false;
   bool stopping_ = false;
   int exit_code_ = 0;
+  uint32_t logged_maxconn_ = 0;
   std::optional<common::MonoTime> hard_stop_at_;
 };
 

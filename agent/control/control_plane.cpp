@@ -1,6 +1,7 @@
 #include "agent/control/control_plane.h"
 
 #include "agent/config/diff.h"
+#include "agent/config/validator.h"
 #include "agent/runtime/build.h"
 
 namespace lb::control {
@@ -53,6 +54,19 @@ void ControlPlane::apply(config::LoadResult loaded, const ApplyOptions& options,
     done(refuse(std::move(result), options));
     return;
   }
+  if (!result.diagnostics.hasErrors() && !config::hasListener(loaded.config)) {
+    // A truncated file or a push cut off mid-write must not close every listener.
+    if (options.allow_no_listener || loaded.config.global().allow_no_listener()) {
+      result.diagnostics.warningAt(
+          "", "no enabled frontend has a bind: this agent accepts no connection");
+    } else {
+      result.diagnostics.errorAt(
+          "",
+          "the configuration has no listener (no enabled frontend with a 'bind'): it would "
+          "stop every frontend; write 'allow-no-listener' in the global section (or ask for "
+          "it with the apply) if that is meant");
+    }
+  }
   if (result.diagnostics.hasErrors()) {
     result.status = ApplyStatus::kInvalid;
     done(refuse(std::move(result), options));
@@ -69,8 +83,13 @@ void ControlPlane::apply(config::LoadResult loaded, const ApplyOptions& options,
     done(std::move(result));
     return;
   }
+  unsigned threads = proxy_ ? proxy_->threads() : options_.threads;
+  if (!proxy_ && !options_.threads_from_flag && loaded.config.global().has_nbthread()) {
+    threads = loaded.config.global().nbthread();
+  }
   auto built = runtime::buildRuntime(
-      loaded.config, runtime::BuildContext{version_ + 1, &store_, &resolver_, &checker_});
+      loaded.config, runtime::BuildContext{version_ + 1, &store_, &resolver_, &checker_,
+                                           options_.fd_limit, threads});
   if (!built.runtime) {
     result.diagnostics.errorAt(built.error.path, built.error.message);
     result.diagnostics.locate(loaded.sources);
@@ -79,8 +98,6 @@ void ControlPlane::apply(config::LoadResult loaded, const ApplyOptions& options,
     return;
   }
   if (!proxy_) {
-    unsigned threads = options_.threads;
-    if (!options_.threads_from_flag && built.runtime->nbthread) threads = *built.runtime->nbthread;
     proxy_ = std::make_unique<proxy::Proxy>(threads, io_);
   } else if (built.runtime->nbthread && !options_.threads_from_flag &&
              *built.runtime->nbthread != proxy_->threads()) {

@@ -29,6 +29,8 @@ struct ApplyOptions {
   uint64_t expected_version = 0;
   // Who asked: "startup", "SIGHUP", a gRPC caller's identity. Carried by the event.
   std::string origin;
+  // Apply even a configuration without any listener (also allowed by `allow-no-listener`).
+  bool allow_no_listener = false;
 };
 
 enum class ApplyStatus {
@@ -63,6 +65,9 @@ struct ControlPlaneOptions {
   unsigned threads = 1;  // data-plane workers; `nbthread` wins unless threads_from_flag
   bool threads_from_flag = false;
   size_t event_ring = 10000;  // events kept for readers that ask "what after N?"
+  // The descriptor limit (RLIMIT_NOFILE): without a global `maxconn`, the limit is derived
+  // from it. 0: unknown.
+  uint64_t fd_limit = 0;
 };
 
 // The agent's one apply path and what it drives: validated configurations become snapshots,

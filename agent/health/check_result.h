@@ -34,6 +34,9 @@ struct CheckResult {
   bool passed = false;
   std::string info;  // details: "Connection refused", "HTTP status check returned code <503>"
   std::chrono::milliseconds duration{0};
+  // The check could not run for a reason of this host, not of the server (out of descriptors,
+  // buffers or source ports): it says nothing about the server and does not count.
+  bool local = false;
 };
 
 }  // namespace lb::health

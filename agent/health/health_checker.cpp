@@ -10,6 +10,9 @@ namespace lb::health {
 
 namespace asio = boost::asio;
 using runtime::AdminState;
+
+// At most one warning per interval about checks that could not run.
+constexpr std::chrono::seconds kLocalWarningInterval{10};
 using runtime::OpState;
 
 // Everything the checker keeps for one server; survives applies that keep its identity.
@@ -190,7 +193,10 @@ void HealthChecker::onResult(TaskId id, uint64_t generation, const CheckResult& 
   Task* task = find(id);
   if (task == nullptr) return;
   task->in_flight = false;
-  if (generation == task->generation && task->server->check) {
+  if (result.local) {
+    // Not the server's fault: no verdict, no count toward fall; the next check comes as usual.
+    onLocalFailure(*task, result);
+  } else if (generation == task->generation && task->server->check) {
     task->checked = true;
     if (result.passed) {
       task->state->consecutive_errors.store(0, std::memory_order_relaxed);
@@ -200,6 +206,18 @@ void HealthChecker::onResult(TaskId id, uint64_t generation, const CheckResult& 
     handle(*task, task->health.onCheck(result), false);
   }
   if (task->server->check) schedule(*task, task->health.nextInterval());
+}
+
+void HealthChecker::onLocalFailure(const Task& task, const CheckResult& result) {
+  ++local_failures_;
+  auto now = time_.now();
+  if (now - last_local_warning_ < kLocalWarningInterval && local_failures_ > 1) return;
+  spdlog::warn(
+      "Health check for server {}/{} could not run: {} (a limit of this host, not the "
+      "server's fault; not counted). {} such check{} since the start.",
+      task.backend, task.server->name, result.info, local_failures_,
+      local_failures_ == 1 ? "" : "s");
+  last_local_warning_ = now;
 }
 
 void HealthChecker::reportErrorLimit(std::shared_ptr<runtime::ServerState> state, uint32_t errors,

@@ -67,6 +67,8 @@ class HealthChecker : public runtime::PassiveObserver {
 
   // How late active checks started against their schedule, since the agent started.
   const Lateness& lateness() const { return lateness_; }
+  // Checks that could not run for a reason of this host (out of descriptors...).
+  uint64_t localFailures() const { return local_failures_; }
 
  private:
   struct Task;
@@ -76,6 +78,7 @@ class HealthChecker : public runtime::PassiveObserver {
   void runCheck(TaskId id);
   void onResult(TaskId id, uint64_t generation, const CheckResult& result);
   void onErrorLimit(TaskId id, uint32_t errors, const std::string& last_error);
+  void onLocalFailure(const Task& task, const CheckResult& result);
   void handle(Task& task, const Transition& t, bool passive);
   void startSlowstart(Task& task);
   void rampWeight(TaskId id);
@@ -117,6 +120,8 @@ class HealthChecker : public runtime::PassiveObserver {
   uint64_t rng_;
   bool stopped_ = false;
   Lateness lateness_;
+  uint64_t local_failures_ = 0;
+  common::MonoTime last_local_warning_{};
 };
 
 }  // namespace lb::health

@@ -66,6 +66,18 @@ class CheckRun : public std::enable_shared_from_this<CheckRun> {
 
  private:
   // ---- common ----
+  // Errors of this host, not of the server: out of descriptors, buffers, memory or ports.
+  static bool isLocal(const error_code& ec) {
+    return ec == asio::error::no_descriptors || ec.value() == ENFILE ||
+           ec == asio::error::no_buffer_space || ec == asio::error::no_memory ||
+           ec.value() == EADDRNOTAVAIL;
+  }
+
+  void finishLocal(const error_code& ec) {
+    local_ = true;
+    finish(CheckStatus::kSockErr, false, ec.message());
+  }
+
   void finish(CheckStatus status, bool passed, std::string info) {
     if (finished_) return;
     finished_ = true;
@@ -80,7 +92,7 @@ class CheckRun : public std::enable_shared_from_this<CheckRun> {
     error_code ignored;
     socket_.close(ignored);
     CheckResult result{status, passed, std::move(info),
-                       std::chrono::duration_cast<Millis>(time_.now() - start_)};
+                       std::chrono::duration_cast<Millis>(time_.now() - start_), local_};
     auto done = std::move(done_);
     done(result);
   }
@@ -110,7 +122,11 @@ class CheckRun : public std::enable_shared_from_this<CheckRun> {
     socket_ = tcp::socket(io_);
     socket_.open(endpoint.protocol(), ec);
     if (ec) {
-      finish(CheckStatus::kSockErr, false, ec.message());
+      if (isLocal(ec)) {
+        finishLocal(ec);
+      } else {
+        finish(CheckStatus::kSockErr, false, ec.message());
+      }
       return;
     }
     // Delayed ACKs from the start: the handshake's last ACK rides on the request sent right
@@ -126,6 +142,10 @@ class CheckRun : public std::enable_shared_from_this<CheckRun> {
         return;
       }
       if (error) {
+        if (isLocal(error)) {
+          self->finishLocal(error);
+          return;
+        }
         std::string info =
             error == asio::error::connection_refused ? "Connection refused" : error.message();
         self->finish(CheckStatus::kL4Con, false, info);
@@ -329,6 +349,7 @@ class CheckRun : public std::enable_shared_from_this<CheckRun> {
   bool finished_ = false;
   bool timed_out_ = false;
   bool reset_on_close_ = false;  // a plain connect check that succeeded
+  bool local_ = false;           // failed for a reason of this host (finishLocal)
   boost::beast::flat_buffer buffer_;
   std::unique_ptr<http::response_parser<http::string_body>> parser_;
   size_t step_ = 0;               // index of the next tcp-check step

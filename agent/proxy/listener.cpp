@@ -24,6 +24,10 @@ namespace {
 
 // Connections accepted per wake-up before the worker's sessions get a turn.
 constexpr int kAcceptBatch = 32;
+// A socket about to close accepts all its queue holds (at most this many, against a flood).
+constexpr int kDrainLimit = 65536;
+// At most one warning per interval about failing accepts.
+constexpr std::chrono::seconds kWarningInterval{10};
 
 error_code lastError() {
   return error_code(errno, boost::system::system_category());
@@ -47,7 +51,7 @@ Listener::Listener(Worker& worker, std::string frontend, int fd,
 
 Listener::~Listener() {
   if (fd_ >= 0) ::close(fd_);
-  if (held_) ::close(*held_);
+  for (const Held& held : held_) ::close(held.fd);
 }
 
 std::shared_ptr<Listener> Listener::open(Worker& worker, const std::string& frontend,
@@ -104,15 +108,36 @@ void Listener::start() {
   }
 }
 
-void Listener::close() {
+void Listener::setBacklog(int backlog) {
+  if (fd_ >= 0 && ::listen(fd_, backlog) != 0) {
+    spdlog::warn("frontend {}: cannot change the backlog to {}: {}", frontend_, backlog,
+                 std::strerror(errno));
+  }
+}
+
+void Listener::closeSocket() {
   if (closed_) return;
   closed_ = true;
   if (fd_ >= 0) ::close(fd_);
   fd_ = -1;
   retry_timer_.cancel();
-  if (held_) ::close(*held_);
-  held_.reset();
   worker_.poller().retire(shared_from_this());  // an event for it may be in the current batch
+}
+
+void Listener::close() {
+  closeSocket();
+  for (const Held& held : held_) ::close(held.fd);
+  held_.clear();
+  self_.reset();
+}
+
+void Listener::closeAfterDrain() {
+  if (closed_) return;
+  readable_ = true;
+  backing_off_ = false;
+  acceptSome(/*drain=*/true);
+  closeSocket();
+  if (!held_.empty()) self_ = shared_from_this();  // until a slot lets them in
 }
 
 void Listener::onEvents(uint32_t events) {
@@ -121,10 +146,11 @@ void Listener::onEvents(uint32_t events) {
   acceptSome();
 }
 
-void Listener::acceptSome() {
-  if (closed_ || held_ || backing_off_ || !readable_) return;
+void Listener::acceptSome(bool drain) {
+  if (closed_ || backing_off_ || !readable_) return;
+  if (!held_.empty() && !drain) return;  // parked: resume() continues
   const auto& runtime = worker_.runtime();
-  for (int i = 0; i < kAcceptBatch; ++i) {
+  for (int i = 0; i < (drain ? kDrainLimit : kAcceptBatch); ++i) {
     tcp::endpoint peer;  // filled in by accept4 itself: no getpeername per connection
     socklen_t length = static_cast<socklen_t>(peer.capacity());
     int fd = ::accept4(fd_, peer.data(), &length, SOCK_NONBLOCK | SOCK_CLOEXEC);
@@ -136,14 +162,7 @@ void Listener::acceptSome() {
       if (errno == EINTR || errno == ECONNABORTED || errno == EPROTO || errno == EPERM) {
         continue;  // that connection went away; others may wait
       }
-      // Out of file descriptors or memory: back off briefly instead of spinning.
-      spdlog::warn("frontend {}: accept failed: {}", frontend_, std::strerror(errno));
-      backing_off_ = true;
-      retry_timer_.expires_after(std::chrono::milliseconds(100));
-      retry_timer_.async_wait([self = shared_from_this()](const error_code& error) {
-        self->backing_off_ = false;
-        if (!error) self->acceptSome();
-      });
+      backOff();
       return;
     }
     peer.resize(length);
@@ -152,10 +171,14 @@ void Listener::acceptSome() {
       ::close(fd);  // the frontend is going away
       continue;
     }
+    if (!held_.empty()) {
+      held_.push_back({fd, peer});  // draining behind connections that wait already
+      continue;
+    }
     auto admission = admit(*frontend, runtime->maxconn);
     if (!admission) {
-      held_ = fd;
-      held_peer_ = peer;
+      held_.push_back({fd, peer});
+      if (drain) continue;
       return;  // parked: resume() continues
     }
     serve(fd, peer, runtime, *frontend, std::move(*admission));
@@ -167,6 +190,31 @@ void Listener::acceptSome() {
   asio::post(worker_.io(), [self = shared_from_this()] {
     self->continue_posted_ = false;
     self->acceptSome();
+  });
+}
+
+// Out of file descriptors or memory: back off briefly instead of spinning, and say so at most
+// once per interval (a flood of identical warnings would only add to the trouble).
+void Listener::backOff() {
+  int error = errno;
+  if (error == EMFILE || error == ENFILE) worker_.pipes().shrink();
+  ++failures_since_warning_;
+  auto now = std::chrono::steady_clock::now();
+  if (now - last_warning_ >= kWarningInterval) {
+    spdlog::warn(
+        "frontend {}: accept failed: {} ({} time{} in the last {} s); new clients wait "
+        "in the backlog",
+        frontend_, std::strerror(error), failures_since_warning_,
+        failures_since_warning_ == 1 ? "" : "s",
+        std::chrono::duration_cast<std::chrono::seconds>(kWarningInterval).count());
+    last_warning_ = now;
+    failures_since_warning_ = 0;
+  }
+  backing_off_ = true;
+  retry_timer_.expires_after(std::chrono::milliseconds(100));
+  retry_timer_.async_wait([self = shared_from_this()](const error_code& ec) {
+    self->backing_off_ = false;
+    if (!ec) self->acceptSome();
   });
 }
 
@@ -201,22 +249,28 @@ void Listener::serve(int fd, const tcp::endpoint& peer,
   session->start();
 }
 
-void Listener::resume() {
-  if (closed_) return;
-  if (held_) {
-    const auto& runtime = worker_.runtime();
-    const runtime::FrontendRuntime* frontend = runtime->findFrontend(frontend_);
+bool Listener::serveHeld() {
+  const auto& runtime = worker_.runtime();
+  while (!held_.empty()) {
+    const runtime::FrontendRuntime* frontend = runtime ? runtime->findFrontend(frontend_) : nullptr;
+    Held next = held_.front();
     if (frontend == nullptr || frontend->backend == nullptr) {
-      ::close(*held_);
-      held_.reset();
-    } else {
-      auto admission = admit(*frontend, runtime->maxconn);
-      if (!admission) return;
-      int fd = *held_;
-      held_.reset();
-      serve(fd, held_peer_, runtime, *frontend, std::move(*admission));
+      ::close(next.fd);  // the frontend is gone
+      held_.pop_front();
+      continue;
     }
+    auto admission = admit(*frontend, runtime->maxconn);
+    if (!admission) return false;
+    held_.pop_front();
+    serve(next.fd, next.peer, runtime, *frontend, std::move(*admission));
   }
+  return true;
+}
+
+void Listener::resume() {
+  auto keep = shared_from_this();  // serving may release self_
+  if (!serveHeld()) return;
+  self_.reset();
   acceptSome();
 }
 

@@ -35,9 +35,17 @@ class PipePool {
       return pipe;
     }
     int fds[2];
-    if (::pipe2(fds, O_NONBLOCK | O_CLOEXEC) != 0) return {};
+    if (::pipe2(fds, O_NONBLOCK | O_CLOEXEC) != 0) return {};  // the caller copies instead
     return {fds[0], fds[1]};
   }
+
+  // Closes the spare pipes: the process is short of descriptors, and connections need them
+  // more (each spare pipe holds two).
+  void shrink() {
+    for (const Pipe& pipe : free_) close(pipe);
+    free_.clear();
+  }
+  size_t spare() const { return free_.size(); }
 
   // Gives back a pipe; `empty` says whether every byte put in was taken out. A pipe that still
   // holds bytes (its session failed halfway) is closed: they belong to nobody else.

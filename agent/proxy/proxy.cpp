@@ -1,5 +1,8 @@
 #include "agent/proxy/proxy.h"
 
+#include <sys/socket.h>
+
+#include <algorithm>
 #include <atomic>
 #include <boost/asio/post.hpp>
 
@@ -27,6 +30,9 @@ std::shared_ptr<Proxy::ListenerGroup> Proxy::openGroup(const runtime::FrontendRu
   auto group = std::make_shared<ListenerGroup>();
   group->frontend = frontend.name;
   group->endpoint = bind.endpoint;
+  group->options = bind.socketOptions();
+  group->backlog = bind.backlog;
+  if (bind.endpoint.port() == 0) group->port0_key = bind.port0Key();
   for (auto& worker : workers_) {
     boost::system::error_code ec;
     auto listener = Listener::open(*worker, frontend.name, group->endpoint, bind, global_gate_, ec);
@@ -66,15 +72,31 @@ void Proxy::onEveryWorker(std::function<void(Worker&)> work, Done done) {
   }
 }
 
+std::string Proxy::boundKey(const ListenerGroup& group) {
+  return group.endpoint.address().to_string() + "|" + std::to_string(group.endpoint.port());
+}
+
+std::map<std::string, std::shared_ptr<Proxy::ListenerGroup>>::iterator Proxy::findGroup(
+    const runtime::BindRuntime& bind) {
+  if (bind.endpoint.port() != 0) return groups_.find(bind.key());
+  std::string port0_key = bind.port0Key();
+  return std::find_if(groups_.begin(), groups_.end(),
+                      [&](const auto& entry) { return entry.second->port0_key == port0_key; });
+}
+
 bool Proxy::apply(std::shared_ptr<const runtime::Runtime> runtime, std::string* error,
                   Done on_switched) {
   std::map<std::string, std::shared_ptr<ListenerGroup>> next;
+  std::map<const runtime::BindRuntime*, std::shared_ptr<ListenerGroup>> of;
   std::vector<std::shared_ptr<ListenerGroup>> opened;
+  // What can fail comes first: new sockets. A bind whose address and port stay keeps its
+  // socket, unless it needs one with other options (v6only, v4v6, interface).
   for (const auto& frontend : runtime->frontends) {
     for (const auto& bind : frontend.binds) {
-      std::string key = frontend.name + "|" + bind.key();
-      if (auto it = groups_.find(key); it != groups_.end()) {
-        next[key] = it->second;
+      auto it = findGroup(bind);
+      if (it != groups_.end() && it->second->options == bind.socketOptions()) {
+        next[it->first] = it->second;
+        of[&bind] = it->second;
         continue;
       }
       auto group = openGroup(frontend, bind, error);
@@ -83,22 +105,67 @@ bool Proxy::apply(std::shared_ptr<const runtime::Runtime> runtime, std::string* 
         return false;
       }
       opened.push_back(group);
-      next[key] = group;
+      next[boundKey(*group)] = group;
+      of[&bind] = group;
     }
   }
-  // Every worker switches to the new snapshot before its new sockets start accepting (posts to
-  // one worker run in order).
-  onEveryWorker([runtime](Worker& w) { w.setRuntime(runtime); }, std::move(on_switched));
+  // Kept sockets learn their (maybe new) frontend and backlog on their worker, with the
+  // snapshot, in one step: no accept sees a name the worker's snapshot does not know.
+  struct Change {
+    std::shared_ptr<Listener> listener;
+    std::string frontend;
+    std::optional<int> backlog;
+  };
+  std::map<Worker*, std::vector<Change>> changes;
+  for (const auto& frontend : runtime->frontends) {
+    for (const auto& bind : frontend.binds) {
+      auto& group = of[&bind];
+      bool fresh = std::find(opened.begin(), opened.end(), group) != opened.end();
+      std::optional<int> backlog;
+      if (!fresh && group->backlog != bind.backlog) {
+        backlog = bind.backlog ? static_cast<int>(*bind.backlog) : SOMAXCONN;
+      }
+      group->frontend = frontend.name;
+      group->backlog = bind.backlog;
+      for (auto& listener : group->listeners) {
+        changes[&listener->worker()].push_back({listener, frontend.name, backlog});
+      }
+    }
+  }
+  // Every worker switches to the new snapshot, updates its kept listeners, and lets parked
+  // ones look at the (maybe raised) limits again, before its new sockets start accepting
+  // (posts to one worker run in order).
+  onEveryWorker(
+      [runtime, changes = std::move(changes)](Worker& w) {
+        w.setRuntime(runtime);
+        auto it = changes.find(&w);
+        if (it == changes.end()) return;
+        for (const auto& change : it->second) {
+          change.listener->setFrontend(change.frontend);
+          if (change.backlog) change.listener->setBacklog(*change.backlog);
+          change.listener->resume();
+        }
+      },
+      std::move(on_switched));
   for (auto& group : opened) {
     for (auto& listener : group->listeners) {
       asio::post(listener->worker().io(), [listener] { listener->start(); });
     }
   }
+  // Removed and replaced sockets accept what their queues hold, then close: new connections
+  // already go to the new sockets, and no client in a queue is reset.
   for (auto& [key, group] : groups_) {
-    if (next.find(key) == next.end()) closeGroup(*group);
+    if (next.find(key) == next.end() || next[key] != group) drainGroup(*group);
   }
   groups_ = std::move(next);
   return true;
+}
+
+void Proxy::drainGroup(ListenerGroup& group) {
+  for (auto& listener : group.listeners) {
+    asio::post(listener->worker().io(), [listener] { listener->closeAfterDrain(); });
+  }
+  group.listeners.clear();
 }
 
 std::vector<ListeningAddress> Proxy::listening() const {

@@ -5,6 +5,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -56,23 +57,34 @@ class Proxy {
   void stop();
 
  private:
-  // The listeners of one bind of one frontend, one per worker.
+  // The listeners of one bind address, one per worker.
   struct ListenerGroup {
     std::string frontend;
     boost::asio::ip::tcp::endpoint endpoint;  // as bound (port 0 resolved)
+    std::string options;                      // BindRuntime::socketOptions()
+    std::string port0_key;  // BindRuntime::port0Key() when opened for a bind on port 0
+    std::optional<uint32_t> backlog;
     std::vector<std::shared_ptr<Listener>> listeners;
   };
 
   std::shared_ptr<ListenerGroup> openGroup(const runtime::FrontendRuntime& frontend,
                                            const runtime::BindRuntime& bind, std::string* error);
+  // Closes at once (a failed apply: nothing was accepted yet).
   void closeGroup(ListenerGroup& group);
+  // Closes after accepting what the sockets' queues hold (a removed or replaced bind).
+  void drainGroup(ListenerGroup& group);
+  // The group already bound for `bind`, and its key; none when it needs a new socket.
+  std::map<std::string, std::shared_ptr<ListenerGroup>>::iterator findGroup(
+      const runtime::BindRuntime& bind);
+  static std::string boundKey(const ListenerGroup& group);
   // Runs `work` on every worker, then `done` on the control thread.
   void onEveryWorker(std::function<void(Worker&)> work, Done done);
 
   boost::asio::io_context& control_;
   std::vector<std::unique_ptr<Worker>> workers_;
   runtime::ConnectionGate global_gate_;
-  std::map<std::string, std::shared_ptr<ListenerGroup>> groups_;  // by frontend + bind key
+  // By the address and port they are bound to.
+  std::map<std::string, std::shared_ptr<ListenerGroup>> groups_;
 };
 
 }  // namespace lb::proxy

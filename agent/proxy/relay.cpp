@@ -29,12 +29,9 @@ void resetOnClose(int fd) {
 
 }  // namespace
 
-Relay::Relay(RelayContext context, RelayEnd& client, RelayEnd& server) : context_(context) {
-  up_.from = &client;
-  up_.to = &server;
+Relay::Relay(RelayPools& pools, uint32_t bufsize, bool splice, RelayEnd& client, RelayEnd& server)
+    : pools_(pools), client_(client), server_(server), bufsize_(bufsize), splice_(splice) {
   up_.from_client = true;
-  down_.from = &server;
-  down_.to = &client;
 }
 
 Relay::~Relay() {
@@ -54,25 +51,25 @@ void Relay::release() {
 }
 
 void Relay::releaseBuffer(Direction& d) {
-  context_.buffers.release(std::move(d.buffer), context_.bufsize);
-  context_.pipes.release(d.pipe, d.pending_size == 0);
+  pools_.buffers.release(std::move(d.buffer), bufsize_);
+  pools_.pipes.release(d.pipe, d.pending_size == 0);
 }
 
 // ---- before the server is connected ----
 
-void Relay::readEarly() {
-  read_early_ = true;
+Relay::EarlyRead Relay::readEarly() {
   ssize_t n = readChunk(up_);
   if (n < 0) {
     releaseBuffer(up_);
-    if (!wouldBlock()) up_.from->readable = true;  // the error waits for the relay
-    return;
+    return wouldBlock() ? EarlyRead::kNothing : EarlyRead::kError;
   }
   up_.writing = true;  // held until a server takes it
   if (n == 0) {
     up_.eof_after_write = true;
     releaseBuffer(up_);
+    return EarlyRead::kFin;
   }
+  return EarlyRead::kData;
 }
 
 bool Relay::hasEarlyBytes() const {
@@ -110,7 +107,7 @@ Relay::Step Relay::onEvents(bool client_side, uint32_t events, common::MonoTime 
     if (ended_) return step;
   }
   Direction& from_side = client_side ? up_ : down_;
-  if (from_side.from->readable && !from_side.writing && !from_side.done) {
+  if (from(from_side).readable && !from_side.writing && !from_side.done) {
     pumpInto(from_side, now, step);
   }
   return step;
@@ -127,7 +124,7 @@ Relay::Step Relay::pump(Dir dir, common::MonoTime now) {
 // would block (then waits for EPOLLOUT on `to`) or a burst is done (then yields).
 void Relay::pumpInto(Direction& d, common::MonoTime now, Step& step) {
   for (int burst = 0; burst < kBurst; ++burst) {
-    if (!d.from->readable) {
+    if (!from(d).readable) {
       releaseBuffer(d);  // idle: no buffer held while waiting (one may be left from readEarly)
       return;
     }
@@ -142,14 +139,14 @@ void Relay::pumpInto(Direction& d, common::MonoTime now, Step& step) {
       onReadEnd(d, now, step);
       return;
     }
-    bool drained = !d.from->readable || d.eof_after_write;
+    bool drained = !from(d).readable || d.eof_after_write;
     d.read_since = now;
     if (!writeRest(d, now, step)) return;
     if (drained) {
       releaseBuffer(d);
       return;
     }
-    if (!d.splicing && context_.splice) {
+    if (!d.splicing && splice_) {
       d.splicing = true;  // a full buffer: more is coming, let the kernel move it
       releaseBuffer(d);
     }
@@ -160,34 +157,34 @@ void Relay::pumpInto(Direction& d, common::MonoTime now, Step& step) {
 
 ssize_t Relay::readChunk(Direction& d) {
   if (d.splicing && !d.pipe.valid()) {
-    d.pipe = context_.pipes.acquire();
+    d.pipe = pools_.pipes.acquire();
     if (!d.pipe.valid()) d.splicing = false;  // no descriptor for a pipe: copy instead
   }
-  size_t want = d.splicing ? kSpliceChunk : context_.bufsize;
-  if (!d.splicing && d.buffer == nullptr) d.buffer = context_.buffers.acquire(context_.bufsize);
+  size_t want = d.splicing ? kSpliceChunk : size_t{bufsize_};
+  if (!d.splicing && d.buffer == nullptr) d.buffer = pools_.buffers.acquire(bufsize_);
   ssize_t n;
   do {
-    n = d.splicing ? ::splice(d.from->fd, nullptr, d.pipe.write_end, nullptr, want,
+    n = d.splicing ? ::splice(from(d).fd, nullptr, d.pipe.write_end, nullptr, want,
                               SPLICE_F_MOVE | SPLICE_F_NONBLOCK)
-                   : ::recv(d.from->fd, d.buffer.get(), want, 0);
+                   : ::recv(from(d).fd, d.buffer.get(), want, 0);
   } while (n < 0 && errno == EINTR);
   if (n < 0) {
-    if (wouldBlock()) d.from->readable = false;
+    if (wouldBlock()) from(d).readable = false;
     return n;
   }
   if (n == 0) return 0;
   // A short read emptied the socket. If the peer's FIN had arrived before it, the FIN is next,
   // and no event will say so again: it is passed on after this chunk.
   if (static_cast<size_t>(n) == want) {
-    d.from->readable = true;  // more may be waiting
-  } else if (d.from->peer_fin) {
+    from(d).readable = true;  // more may be waiting
+  } else if (from(d).peer_fin) {
     d.eof_after_write = true;
   } else {
-    d.from->readable = false;
+    from(d).readable = false;
   }
   d.bytes += static_cast<uint64_t>(n);
   d.pending_offset = 0;
-  d.pending_size = static_cast<size_t>(n);
+  d.pending_size = static_cast<uint32_t>(n);
   return n;
 }
 
@@ -199,14 +196,14 @@ ssize_t Relay::writeChunk(Direction& d) {
   ssize_t written;
   do {
     written = d.pipe.valid()
-                  ? ::splice(d.pipe.read_end, nullptr, d.to->fd, nullptr, d.pending_size,
+                  ? ::splice(d.pipe.read_end, nullptr, to(d).fd, nullptr, d.pending_size,
                              SPLICE_F_MOVE | SPLICE_F_NONBLOCK | (fin_next ? SPLICE_F_MORE : 0))
-                  : ::send(d.to->fd, d.buffer.get() + d.pending_offset, d.pending_size,
+                  : ::send(to(d).fd, d.buffer.get() + d.pending_offset, d.pending_size,
                            MSG_NOSIGNAL | MSG_DONTWAIT | (fin_next ? MSG_MORE : 0));
   } while (written < 0 && errno == EINTR);
   if (written > 0) {
-    d.pending_offset += static_cast<size_t>(written);
-    d.pending_size -= static_cast<size_t>(written);
+    d.pending_offset += static_cast<uint32_t>(written);
+    d.pending_size -= static_cast<uint32_t>(written);
   }
   return written;
 }
@@ -254,7 +251,7 @@ void Relay::onReadEnd(Direction& d, common::MonoTime now, Step& step) {
     step.end = End::kClosed;
     return;
   }
-  ::shutdown(d.to->fd, SHUT_WR);
+  ::shutdown(to(d).fd, SHUT_WR);
   // The FIN is a write to `to`: its clock restarts, and client-fin / server-fin may apply now.
   (d.from_client ? down_ : up_).read_since = now;
   step.rearm = true;
@@ -264,12 +261,12 @@ void Relay::fail(Direction& d, bool read, Step& step) {
   ended_ = true;
   if (read) {
     // A reset (or another error) on one side is passed on as a reset of the other.
-    resetOnClose(d.to->fd);
+    resetOnClose(to(d).fd);
     step.end = End::kReadError;
     step.client_culprit = d.from_client;
   } else {
     releaseBuffer(d);
-    resetOnClose(d.from->fd);
+    resetOnClose(from(d).fd);
     step.end = End::kWriteError;
     step.client_culprit = !d.from_client;
   }

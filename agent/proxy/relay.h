@@ -20,12 +20,10 @@ struct RelayEnd {
   bool peer_fin = false;  // the peer's FIN has arrived (EPOLLRDHUP)
 };
 
-// What a relay takes from its worker.
-struct RelayContext {
+// What a relay borrows from its worker.
+struct RelayPools {
   BufferPool& buffers;
   PipePool& pipes;
-  size_t bufsize = 16384;
-  bool splice = true;  // bulk transfers through a pipe (global `nosplice`: never)
 };
 
 // Moves bytes both ways between two borrowed, non-blocking, connected sockets: the client's and
@@ -64,7 +62,9 @@ class Relay {
     bool ended() const { return end != End::kRunning; }
   };
 
-  Relay(RelayContext context, RelayEnd& client, RelayEnd& server);
+  // `bufsize`: bytes per read (tune.bufsize); `splice`: bulk transfers go through a pipe
+  // (global `nosplice`: never).
+  Relay(RelayPools& pools, uint32_t bufsize, bool splice, RelayEnd& client, RelayEnd& server);
   ~Relay();
   Relay(const Relay&) = delete;
   Relay& operator=(const Relay&) = delete;
@@ -72,8 +72,8 @@ class Relay {
   // ---- before the server is connected ----
   // One read of what the client has sent already (a request usually arrives with its
   // connection), held until a server takes it. A FIN read here is passed on once connected.
-  void readEarly();
-  bool readEarlyDone() const { return read_early_; }
+  enum class EarlyRead { kNothing, kData, kFin, kError };
+  EarlyRead readEarly();
   // Whether bytes read early wait to be sent (then a connect can carry the handshake's ACK).
   bool hasEarlyBytes() const;
   enum class EarlySend { kNothing, kSent, kWouldBlock, kFailed };
@@ -97,24 +97,25 @@ class Relay {
   void release();
 
  private:
+  // Kept small: a relay lives in every connection, idle ones included.
   struct Direction {
-    RelayEnd* from = nullptr;
-    RelayEnd* to = nullptr;
-    bool from_client = false;
     std::unique_ptr<char[]> buffer;
     Pipe pipe{};
+    uint64_t bytes = 0;
+    common::MonoTime read_since{};   // `from`: last read, or when reading resumed
+    common::MonoTime write_since{};  // `to`: last write progress, or when a write began waiting
+    uint32_t pending_offset = 0;     // of the unwritten rest of the chunk, while writing
+    uint32_t pending_size = 0;       // unwritten bytes (in the buffer, or in the pipe)
+    bool from_client = false;
     bool splicing = false;
     bool done = false;             // EOF read from `from` and passed on as a shutdown of `to`
     bool writing = false;          // `to` took part of a chunk; the rest waits for EPOLLOUT
     bool eof_after_write = false;  // the chunk being written ends at `from`'s FIN
-    size_t pending_offset = 0;     // of the unwritten rest of the chunk, while writing
-    size_t pending_size = 0;       // unwritten bytes (in the buffer, or in the pipe)
-    uint64_t bytes = 0;
-    common::MonoTime read_since{};   // `from`: last read, or when reading resumed
-    common::MonoTime write_since{};  // `to`: last write progress, or when a write began waiting
   };
 
   Direction& direction(Dir dir) { return dir == Dir::kUp ? up_ : down_; }
+  RelayEnd& from(const Direction& d) { return d.from_client ? client_ : server_; }
+  RelayEnd& to(const Direction& d) { return d.from_client ? server_ : client_; }
   void pumpInto(Direction& d, common::MonoTime now, Step& step);
   // One read into the buffer or the pipe (EINTR retried): what recv or splice returned.
   ssize_t readChunk(Direction& d);
@@ -126,10 +127,13 @@ class Relay {
   void fail(Direction& d, bool read, Step& step);
   void releaseBuffer(Direction& d);
 
-  RelayContext context_;
+  RelayPools& pools_;
+  RelayEnd& client_;
+  RelayEnd& server_;
   Direction up_;
   Direction down_;
-  bool read_early_ = false;
+  uint32_t bufsize_;
+  bool splice_;
   bool ended_ = false;
 };
 

@@ -56,8 +56,7 @@ Session::Session(Worker& worker, int client_fd, const tcp::endpoint& client_endp
       runtime_(std::move(runtime)),
       frontend_(frontend),
       backend_(frontend.backend),
-      relay_(RelayContext{worker.buffers(), worker.pipes(), runtime_->bufsize, runtime_->splice},
-             client_, server_),
+      relay_(worker.relayPools(), runtime_->bufsize, runtime_->splice, client_, server_),
       timer_(worker.io()),
       client_endpoint_(client_endpoint),
       global_slot_(std::move(global_slot)),
@@ -66,13 +65,6 @@ Session::Session(Worker& worker, int client_fd, const tcp::endpoint& client_endp
   client_.fd = client_fd;
   client_.client = true;
   server_.session = this;
-  timeouts_.client = frontend_.timeout_client;
-  timeouts_.client_fin = frontend_.timeout_client_fin;
-  if (backend_ != nullptr) {
-    timeouts_.server = backend_->timeout_server;
-    timeouts_.server_fin = backend_->timeout_server_fin;
-    timeouts_.tunnel = backend_->timeout_tunnel;
-  }
 }
 
 Session::~Session() {
@@ -101,6 +93,12 @@ void Session::start() {
   }
   if (backend_ == nullptr) {
     finish('P', 'C');
+    return;
+  }
+  // What the client sent with its connection is read now, to go with the connect. A client
+  // that is already gone (reset) gets no server connection (HAProxy's CR).
+  if (relay_.readEarly() == Relay::EarlyRead::kError) {
+    finish('C', 'R');
     return;
   }
   backend_slot_.take(*backend_->state);
@@ -168,7 +166,7 @@ Session::Assign Session::assignServer(std::optional<size_t> avoid) {
 }
 
 void Session::enqueue() {
-  if (!queue_start_) queue_start_ = now();
+  if (!isSet(queue_start_)) queue_start_ = now();
   phase_ = Phase::kQueue;
   waiter_ = std::make_shared<runtime::QueuedConnection>();
   // The releasing thread only posts; the weak pointer is locked on this session's worker. A
@@ -204,7 +202,7 @@ bool Session::onQueueWake() {
 
 void Session::connect() {
   auto at = now();
-  if (queue_start_ && !queue_end_) queue_end_ = at;
+  if (isSet(queue_start_) && !isSet(queue_end_)) queue_end_ = at;
   phase_ = Phase::kConnect;
   phase_start_ = at;
   const auto& server = backend_->servers[*server_slot_.index()];
@@ -218,14 +216,15 @@ void Session::connect() {
   server_.fd = ::socket(endpoint.protocol().family(), SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
                         IPPROTO_TCP);
   if (server_.fd < 0) {
-    spdlog::error("cannot open a socket to server {}/{}: {}", backend_->name, server.name,
-                  std::strerror(errno));
-    onConnectFailed(false);
+    // Out of descriptors or memory here: not the server's fault, so no connect error and no
+    // passive-check error against it; the client is closed (HAProxy's 'R' termination).
+    if (errno == EMFILE || errno == ENFILE) worker_.pipes().shrink();
+    server_slot_.reset();
+    finish('R', 'C');
     return;
   }
   int one = 1;
   ::setsockopt(server_.fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-  if (!relay_.readEarlyDone()) relay_.readEarly();
   if (backend_->smart_connect && relay_.hasEarlyBytes()) {
     // Data is in hand and goes right after connect(): the kernel may keep the handshake's last
     // ACK and send it with the data, one packet fewer (HAProxy's tcp-smart-connect, but only
@@ -268,7 +267,7 @@ void Session::onConnected() {
   }
   connected_ = now();
   phase_ = Phase::kRelay;
-  onRelayStep(relay_.start(*connected_));
+  onRelayStep(relay_.start(connected_));
 }
 
 void Session::onConnectFailed(bool timed_out) {
@@ -335,7 +334,7 @@ void Session::onRelayStep(const Relay::Step& step) {
 
 void Session::onTimer(const error_code& ec) {
   if (ec || closed_) return;
-  armed_at_.reset();
+  armed_at_ = {};
   auto at = deadline();
   if (!at) return;
   auto current = Clock::now();
@@ -354,7 +353,7 @@ void Session::onTimer(const error_code& ec) {
       retry();
       return;
     case Phase::kRelay: {
-      auto expired = relayDeadline(relay_.clocks(), timeouts_);
+      auto expired = relayDeadline(relay_.clocks(), timeouts());
       finish(expired && expired->client ? 'c' : 's', 'D');
       return;
     }
@@ -394,6 +393,16 @@ void Session::finish(char who, char phase) {
 
 // ---- helpers ----
 
+RelayTimeouts Session::timeouts() const {
+  RelayTimeouts t;
+  t.client = frontend_.timeout_client;
+  t.client_fin = frontend_.timeout_client_fin;
+  t.server = backend_->timeout_server;
+  t.server_fin = backend_->timeout_server_fin;
+  t.tunnel = backend_->timeout_tunnel;
+  return t;
+}
+
 bool Session::anyUsableServerFull() const {
   for (size_t i = 0; i < backend_->size(); ++i) {
     if (backend_->usable(i) && backend_->full(i)) return true;
@@ -421,14 +430,14 @@ std::optional<Session::Clock::time_point> Session::deadline() const {
   switch (phase_) {
     case Phase::kQueue:
       if (!backend_->timeout_queue) return std::nullopt;
-      return *queue_start_ + *backend_->timeout_queue;
+      return queue_start_ + *backend_->timeout_queue;
     case Phase::kConnect:
       if (!backend_->timeout_connect) return std::nullopt;
       return phase_start_ + *backend_->timeout_connect;
     case Phase::kTurnaround:
       return turnaround_until_;
     case Phase::kRelay: {
-      auto at = relayDeadline(relay_.clocks(), timeouts_);
+      auto at = relayDeadline(relay_.clocks(), timeouts());
       if (!at) return std::nullopt;
       return at->at;
     }
@@ -440,8 +449,8 @@ std::optional<Session::Clock::time_point> Session::deadline() const {
 
 void Session::armTimer() {
   auto at = deadline();
-  if (!at || (armed_at_ && *armed_at_ <= *at)) return;
-  armed_at_ = at;
+  if (!at || (isSet(armed_at_) && armed_at_ <= *at)) return;
+  armed_at_ = *at;
   timer_.expires_at(*at);
   timer_.async_wait([self = shared_from_this()](const error_code& ec) { self->onTimer(ec); });
 }
@@ -463,11 +472,14 @@ void Session::log() {
   r.frontend = frontend_.name;
   r.backend = backend_ != nullptr ? backend_->name : "<NOSRV>";
   // A session that ended while queued names no server, as in HAProxy.
-  if (last_server_ && (connected_ || termination_[1] != 'Q')) {
+  if (last_server_ && (isSet(connected_) || termination_[1] != 'Q')) {
     r.server = backend_->servers[*last_server_].name;
   }
-  r.queue_ms = queue_start_ ? millisBetween(*queue_start_, queue_end_.value_or(end)) : 0;
-  r.connect_ms = connected_ ? millisBetween(queue_end_.value_or(accepted_), *connected_) : -1;
+  r.queue_ms =
+      isSet(queue_start_) ? millisBetween(queue_start_, isSet(queue_end_) ? queue_end_ : end) : 0;
+  r.connect_ms = isSet(connected_)
+                     ? millisBetween(isSet(queue_end_) ? queue_end_ : accepted_, connected_)
+                     : -1;
   r.total_ms = millisBetween(accepted_, end);
   r.bytes_read = down;
   r.termination[0] = termination_[0];

@@ -54,7 +54,7 @@ class Session : public std::enable_shared_from_this<Session> {
 
  private:
   friend class Worker;  // worker_slot_
-  enum class Phase { kQueue, kConnect, kTurnaround, kRelay, kClosed };
+  enum class Phase : uint8_t { kQueue, kConnect, kTurnaround, kRelay, kClosed };
   enum class Assign { kOk, kFull, kNoServer };  // HAProxy's assign_server results
 
   // One of the two sockets, as the Poller sees it.
@@ -88,6 +88,10 @@ class Session : public std::enable_shared_from_this<Session> {
   // server's error-limit (the retry then avoids that server).
   bool observeConnectError(size_t server, bool timed_out);
   Clock::time_point now() const { return worker_.poller().now(); }
+  // The timeouts of an established session (built when needed: a session is kept small).
+  RelayTimeouts timeouts() const;
+  // Times below use the clock's epoch for "not yet".
+  static bool isSet(Clock::time_point t) { return t != Clock::time_point{}; }
   void log();
   static void closeSide(Side& side);
 
@@ -98,9 +102,8 @@ class Session : public std::enable_shared_from_this<Session> {
   Side client_;
   Side server_;
   Relay relay_;
-  RelayTimeouts timeouts_;
   boost::asio::steady_timer timer_;
-  std::optional<Clock::time_point> armed_at_;  // when timer_ fires, if it is waiting
+  Clock::time_point armed_at_{};  // when timer_ fires, if it is waiting
   boost::asio::ip::tcp::endpoint client_endpoint_;
 
   GateSlot global_slot_;
@@ -122,9 +125,9 @@ class Session : public std::enable_shared_from_this<Session> {
   Clock::time_point accepted_;
   Clock::time_point phase_start_;
   Clock::time_point turnaround_until_;
-  std::optional<Clock::time_point> queue_start_;
-  std::optional<Clock::time_point> queue_end_;
-  std::optional<Clock::time_point> connected_;
+  Clock::time_point queue_start_{};
+  Clock::time_point queue_end_{};
+  Clock::time_point connected_{};
   char termination_[2] = {'-', '-'};
 };
 

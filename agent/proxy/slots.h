@@ -76,21 +76,22 @@ class ServerSlot {
     state.active.fetch_add(1, std::memory_order_relaxed);
     if (count_total) state.total.fetch_add(1, std::memory_order_relaxed);
     backend_ = &backend;
-    index_ = index;
+    index_ = static_cast<uint32_t>(index);
   }
   void reset() {
     if (backend_ == nullptr) return;
     runtime::BackendRuntime* backend = std::exchange(backend_, nullptr);
-    backend->servers[*index_].state->active.fetch_sub(1, std::memory_order_relaxed);
-    index_.reset();
+    backend->servers[index_].state->active.fetch_sub(1, std::memory_order_relaxed);
     backend->state->slotReleased();
   }
   // The server held, if any.
-  std::optional<size_t> index() const { return index_; }
+  std::optional<size_t> index() const {
+    return backend_ != nullptr ? std::optional<size_t>(index_) : std::nullopt;
+  }
 
  private:
   runtime::BackendRuntime* backend_ = nullptr;
-  std::optional<size_t> index_;
+  uint32_t index_ = 0;
 };
 
 }  // namespace lb::proxy

@@ -22,9 +22,9 @@ Worker::~Worker() {
   stop();
 }
 
-void Worker::start() {
+void Worker::start(bool own_thread) {
   poller_.start();
-  thread_ = std::thread([this] { io_.run(); });
+  if (own_thread) thread_ = std::thread([this] { io_.run(); });
 }
 
 void Worker::stop() {

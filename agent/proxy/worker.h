@@ -11,6 +11,7 @@
 #include "agent/proxy/buffer_pool.h"
 #include "agent/proxy/pipe_pool.h"
 #include "agent/proxy/poller.h"
+#include "agent/proxy/relay.h"
 #include "agent/runtime/runtime.h"
 
 namespace lb::proxy {
@@ -41,7 +42,9 @@ class Worker {
   Worker(const Worker&) = delete;
   Worker& operator=(const Worker&) = delete;
 
-  void start();
+  // Starts the worker's poller and, unless told otherwise, its thread. Without a thread of its
+  // own, whoever calls io().run() drives the worker (tests that need sessions in exact states).
+  void start(bool own_thread = true);
   // Stops the io_context and joins the thread.
   void stop();
 
@@ -56,6 +59,7 @@ class Worker {
   WorkerRandom& random() { return random_; }
   BufferPool& buffers() { return buffers_; }
   PipePool& pipes() { return pipes_; }
+  RelayPools& relayPools() { return relay_pools_; }
 
   Poller& poller() { return poller_; }
 
@@ -80,6 +84,7 @@ class Worker {
   WorkerRandom random_;
   BufferPool buffers_;
   PipePool pipes_;
+  RelayPools relay_pools_{buffers_, pipes_};
   Poller poller_{io_};
   // Owns each running session until it finishes; a session knows its slot, so adding and
   // removing one allocates nothing.

@@ -1,5 +1,6 @@
 #include "agent/runtime/build.h"
 
+#include <algorithm>
 #include <map>
 
 #include "agent/common/proto_time.h"
@@ -48,6 +49,18 @@ class Builder {
     }
     for (int i = 0; i < config_.frontends_size(); ++i) {
       if (!addFrontend(config_.frontends(i), at("frontends", i))) return {nullptr, error_};
+    }
+    if (!global.has_maxconn() && context_.fd_limit > 0) {
+      size_t listeners = 0, checked = 0;
+      for (const auto& fe : rt_->frontends) listeners += fe.binds.size();
+      for (const auto& be : rt_->backends) {
+        for (const auto& server : be->servers) checked += server.check ? 1 : 0;
+      }
+      auto derived = deriveMaxconn(context_.fd_limit, listeners * std::max(1u, context_.threads),
+                                   checked, context_.threads);
+      rt_->maxconn = derived.maxconn;
+      rt_->maxconn_derived = true;
+      rt_->fds_reserved = derived.reserved;
     }
     return {std::move(rt_), {}};
   }
@@ -167,6 +180,8 @@ class Builder {
         if (!address) return false;
         BindRuntime bind;
         bind.endpoint = {*address, static_cast<uint16_t>(b.port())};
+        bind.frontend = fe.name();
+        bind.index = static_cast<size_t>(j);
         bind.v4v6 = b.v4v6();
         bind.v6only = b.v6only();
         bind.interface = b.interface();
@@ -185,6 +200,22 @@ class Builder {
 };
 
 }  // namespace
+
+DerivedMaxconn deriveMaxconn(uint64_t fd_limit, size_t listeners, size_t checked_servers,
+                             unsigned threads) {
+  // The agent's own: stdio, the log output, the API and HTTP listeners and their clients, the
+  // state directory (64); per worker its epoll sets and wake-up descriptors (8); every listening
+  // socket; a check in flight per checked server, up to a quarter of the limit.
+  uint64_t reserved =
+      64 + 8 * uint64_t{threads} + listeners + std::min<uint64_t>(checked_servers, fd_limit / 4);
+  DerivedMaxconn out;
+  out.reserved = std::min(reserved, fd_limit);
+  // Two sockets per connection, and a pipe (two more) for a transfer being spliced: about
+  // three on average.
+  uint64_t maxconn = (fd_limit - out.reserved) / 3;
+  out.maxconn = static_cast<uint32_t>(std::clamp<uint64_t>(maxconn, 1, UINT32_MAX));
+  return out;
+}
 
 HealthSettings healthSettings(const lb::v1::Server& server) {
   auto positive = [](bool present, const google::protobuf::Duration& d) -> std::optional<Millis> {

@@ -16,6 +16,10 @@ struct BuildContext {
   StateStore* store = nullptr;           // live state: same identity, same state
   common::Resolver* resolver = nullptr;  // host names of servers and binds
   PassiveObserver* observer = nullptr;   // passive-check reports; may be null
+  // Without a global `maxconn`, the limit is derived from the descriptor limit (0: unknown,
+  // no limit), as HAProxy does, for this many worker threads.
+  uint64_t fd_limit = 0;
+  unsigned threads = 1;
 };
 
 // Why a build failed: the field path of the culprit ("backends[0].servers[2].address") and a
@@ -42,6 +46,16 @@ BuildResult buildRuntime(const lb::v1::Config& config, const BuildContext& conte
 // `previous` takes the new value (an operator's weight or state set at run time stays
 // otherwise). Control thread.
 void commitConfiguredState(const Runtime& next, const Runtime* previous);
+
+// HAProxy's rule for a global maxconn left unset: what the descriptor limit allows once the
+// agent's own needs are set aside (listeners, checks, spare pipes, logs, the API), at two
+// sockets per connection plus room for splice pipes. At least 1.
+struct DerivedMaxconn {
+  uint32_t maxconn = 0;
+  uint64_t reserved = 0;  // descriptors set aside
+};
+DerivedMaxconn deriveMaxconn(uint64_t fd_limit, size_t listeners, size_t checked_servers,
+                             unsigned threads);
 
 // A server's check settings from its Config (the state machine's units).
 HealthSettings healthSettings(const lb::v1::Server& server);

@@ -22,11 +22,15 @@ bool BackendRuntime::full(size_t i) const {
 }
 
 std::string BindRuntime::key() const {
-  std::string out = endpoint.address().to_string() + "|" + std::to_string(endpoint.port());
-  out += v4v6 ? "|v4v6" : "";
-  out += v6only ? "|v6only" : "";
-  out += "|" + interface + "|" + std::to_string(backlog.value_or(0));
-  return out;
+  return endpoint.address().to_string() + "|" + std::to_string(endpoint.port());
+}
+
+std::string BindRuntime::port0Key() const {
+  return frontend + "#" + std::to_string(index) + "|" + endpoint.address().to_string();
+}
+
+std::string BindRuntime::socketOptions() const {
+  return std::string(v4v6 ? "v4v6" : "") + "|" + (v6only ? "v6only" : "") + "|" + interface;
 }
 
 const FrontendRuntime* Runtime::findFrontend(const std::string& name) const {

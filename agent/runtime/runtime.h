@@ -90,12 +90,20 @@ class BackendRuntime : public balance::ServerSet {
 
 struct BindRuntime {
   boost::asio::ip::tcp::endpoint endpoint;
+  // Where it was written: a bind on port 0 (a port from the kernel) is told apart by them.
+  std::string frontend;
+  size_t index = 0;
   bool v4v6 = false;
   bool v6only = false;
   std::string interface;
   std::optional<uint32_t> backlog;
-  // Equal keys mean "the same listening socket": an apply keeps it open.
+  // The address and port: an apply keeps the listening socket bound there, whatever its
+  // frontend or other settings. Port 0 asks the kernel for a port: such a bind keeps the socket
+  // it had at the same frontend and position (port0Key()).
   std::string key() const;
+  std::string port0Key() const;
+  // What a bound socket cannot change: equal keys with different options need a new socket.
+  std::string socketOptions() const;
 };
 
 struct FrontendRuntime {
@@ -136,6 +144,10 @@ struct Runtime {
   // Worker threads run SCHED_BATCH (global `tune.sched-policy normal`: SCHED_OTHER).
   bool sched_batch = true;
   uint32_t maxconn = 0;  // global; 0: unlimited
+  // No `maxconn` was configured: it was derived from the descriptor limit, which set aside
+  // `fds_reserved` descriptors for the agent's own needs.
+  bool maxconn_derived = false;
+  uint64_t fds_reserved = 0;
   std::optional<uint32_t> nbthread;
   uint32_t spread_checks = 0;  // percent
   std::optional<Millis> hard_stop_after;

@@ -233,8 +233,9 @@ TEST(BalancingTest, WithoutRedispatchConnectionsToADeadServerEndWithoutData) {
     ASSERT_TRUE(client.connected());
     Stopwatch clock;
     EXPECT_TRUE(client.closedByPeer(5s)) << "connection " << i;
-    // Two retries, each after min(1s, timeout connect) = 100 ms.
-    EXPECT_GE(clock.elapsed(), 100ms);
+    // Two retries, each after min(1s, timeout connect) = 100 ms (the retry count itself is
+    // read from the log in retries_test.cpp).
+    EXPECT_GE(clock.elapsed(), 200ms);
     EXPECT_EQ(whoAnswers(port), "live");
   }
 }

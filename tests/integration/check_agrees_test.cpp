@@ -30,7 +30,7 @@ std::string readFile(const std::string& path) {
 // Every bind on a port the kernel chooses: the files name fixed ports that may be taken.
 std::string onFreePorts(std::string text) {
   static const std::regex kBind(R"((\n\s*bind\s+)\S+)");
-  text = std::regex_replace(text, kBind, "$1127.0.0.1:0");
+  text = std::regex_replace(text, kBind, "${1}127.0.0.1:0");
   // YAML: `binds: [{address: ..., port: N}]` and `port: N` inside binds.
   static const std::regex kYamlPort(R"((binds:[^\n]*port:\s*)\d+)");
   text = std::regex_replace(text, kYamlPort, "${1}0");
@@ -157,10 +157,11 @@ INSTANTIATE_TEST_SUITE_P(
         Refusal{"SslBind", "    bind 127.0.0.1:0 ssl crt /x.pem\n", "", "",
                 "lb does not terminate TLS"},
         Refusal{"SslServer", "", "", "ssl verify none", "server option 'ssl' is not supported"},
-        Refusal{"ObserveLayer7", "", "", "check observe layer7", "'observe layer7' needs HTTP mode"},
+        Refusal{"ObserveLayer7", "", "", "check observe layer7",
+                "'observe layer7' needs HTTP mode"},
         Refusal{"TcpCheckConnectToAName", "",
-                "    option tcp-check\n    tcp-check connect addr db.internal port 5432\n",
-                "check", "must be an IP address"}),
+                "    option tcp-check\n    tcp-check connect addr db.internal port 5432\n", "check",
+                "must be an IP address"}),
     [](const ::testing::TestParamInfo<Refusal>& info) { return std::string(info.param.name); });
 
 }  // namespace

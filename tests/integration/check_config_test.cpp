@@ -144,7 +144,9 @@ TEST_F(CheckConfigTest, MissingFileFails) {
 }
 
 TEST_F(CheckConfigTest, LogLevelWarnIsWarning) {
-  std::string path = write("ok.cfg", "backend be\n    server s 127.0.0.1:80\n");
+  std::string path = write("ok.cfg",
+                           "frontend fe\n    bind 127.0.0.1:0\n    default_backend be\n"
+                           "backend be\n    server s 127.0.0.1:80\n");
   RunResult warn = runAgent({"-c", "-f", path, "--log-level", "warn"});
   EXPECT_EQ(warn.exit_code, 0) << warn.output;
   RunResult loud = runAgent({"-c", "-f", path, "--log-level", "loud"});

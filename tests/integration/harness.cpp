@@ -6,6 +6,7 @@
 #include <netinet/tcp.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -22,14 +23,19 @@ namespace lb::testing {
 
 namespace fs = std::filesystem;
 
-Process::Process(std::vector<std::string> argv) {
+Process::Process(std::vector<std::string> argv, ProcessOptions options) {
   int fds[2];
   if (::pipe2(fds, O_CLOEXEC) != 0) throw std::runtime_error("pipe failed");
+  if (options.pipe_size > 0) ::fcntl(fds[0], F_SETPIPE_SZ, options.pipe_size);
   std::vector<char*> args;
   for (auto& a : argv) args.push_back(a.data());
   args.push_back(nullptr);
   pid_ = ::fork();
   if (pid_ == 0) {
+    if (options.nofile) {
+      rlimit limit{*options.nofile, *options.nofile};
+      ::setrlimit(RLIMIT_NOFILE, &limit);
+    }
     ::dup2(fds[1], STDOUT_FILENO);
     ::dup2(fds[1], STDERR_FILENO);
     ::execv(args[0], args.data());
@@ -44,12 +50,19 @@ Process::~Process() {
     ::kill(pid_, SIGKILL);
     wait(10s);
   }
+  resumeReading();
   if (reader_.joinable()) reader_.join();
 }
 
 void Process::readLoop(int fd) {
   char buffer[4096];
   while (true) {
+    {
+      std::unique_lock lock(mutex_);
+      changed_.wait(lock, [this] { return !paused_; });
+    }
+    pollfd p{fd, POLLIN, 0};
+    if (::poll(&p, 1, 50) == 0) continue;  // look at paused_ again
     ssize_t n = ::read(fd, buffer, sizeof buffer);
     if (n < 0 && errno == EINTR) continue;
     std::lock_guard lock(mutex_);
@@ -101,6 +114,17 @@ size_t Process::outputSize() {
 
 void Process::signal(int sig) {
   if (running()) ::kill(pid_, sig);
+}
+
+void Process::pauseReading() {
+  std::lock_guard lock(mutex_);
+  paused_ = true;
+}
+
+void Process::resumeReading() {
+  std::lock_guard lock(mutex_);
+  paused_ = false;
+  changed_.notify_all();
 }
 
 bool Process::running() {
@@ -165,14 +189,15 @@ void Backend::kill() {
   process_->wait();
 }
 
-Agent::Agent(const std::string& config_text, std::vector<std::string> extra_args) {
+Agent::Agent(const std::string& config_text, std::vector<std::string> extra_args,
+             ProcessOptions options) {
   config_path_ = dir_.write("lb.cfg", config_text);
   std::vector<std::string> argv{LB_AGENT_PATH, "-f", config_path_};
   if (std::find(extra_args.begin(), extra_args.end(), "--threads") == extra_args.end()) {
     argv.insert(argv.end(), {"--threads", "2"});
   }
   argv.insert(argv.end(), extra_args.begin(), extra_args.end());
-  process_ = std::make_unique<Process>(argv);
+  process_ = std::make_unique<Process>(argv, options);
   if (!process_->waitFor(std::regex("configuration version 1 applied"))) {
     throw std::runtime_error("lb-agent did not start:\n" + process_->output());
   }

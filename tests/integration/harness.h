@@ -22,10 +22,18 @@ namespace lb::testing {
 using namespace std::chrono_literals;
 using Millis = std::chrono::milliseconds;
 
+// How a Process is started.
+struct ProcessOptions {
+  // RLIMIT_NOFILE of the child (soft and hard), as `ulimit -n` would set it.
+  std::optional<unsigned long> nofile;
+  // The capacity of the pipe its output goes to (F_SETPIPE_SZ); 0 keeps the kernel's.
+  int pipe_size = 0;
+};
+
 // A child process whose stdout and stderr are collected, so tests can wait for what it says.
 class Process {
  public:
-  explicit Process(std::vector<std::string> argv);
+  explicit Process(std::vector<std::string> argv, ProcessOptions options = {});
   ~Process();  // SIGKILL if still running, then reap
   Process(const Process&) = delete;
   Process& operator=(const Process&) = delete;
@@ -38,6 +46,10 @@ class Process {
   // How much output there is so far: pass it to waitFor to see only what comes next.
   size_t outputSize();
   void signal(int sig);
+  // Stops reading the child's output (the pipe fills up, as with a stalled log reader) until
+  // resumeReading().
+  void pauseReading();
+  void resumeReading();
   // Waits for the process to exit; returns its exit code (128+signal), or nullopt on timeout.
   std::optional<int> wait(Millis timeout = 10s);
   // Waits for the process to exit and for its output to end; returns all of the output.
@@ -54,6 +66,7 @@ class Process {
   std::condition_variable changed_;
   std::string output_;
   bool eof_ = false;
+  bool paused_ = false;
 };
 
 // A temporary directory removed with the object.
@@ -93,7 +106,8 @@ class Backend {
 // lb-agent running a config; bind ports written as 0 are discovered from its startup log.
 class Agent {
  public:
-  explicit Agent(const std::string& config_text, std::vector<std::string> extra_args = {});
+  explicit Agent(const std::string& config_text, std::vector<std::string> extra_args = {},
+                 ProcessOptions options = {});
   // The port the frontend listens on (its first bind).
   uint16_t port(const std::string& frontend) const;
   Process& process() { return *process_; }

@@ -3,7 +3,9 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 
+#include <atomic>
 #include <cerrno>
+#include <cstring>
 #include <optional>
 #include <thread>
 
@@ -101,20 +103,33 @@ TEST(RelayTest, AClientLeavingInTheMiddleOfABulkTransferLeavesTheAgentServing) {
   RawListener raw;
   Agent agent(config(rawServer(raw)));
   for (int round = 0; round < 20; ++round) {
+    Stopwatch round_time;
     Client client("127.0.0.1", agent.port("fe"));
     ASSERT_TRUE(client.connected());
     int fd = raw.accept();
     ASSERT_GE(fd, 0);
     Client backend(fd);
-    std::thread flood([&backend] {
+    // Each send gives up after 1 s, and the flood after 3 s: a broken relay fails this round
+    // fast instead of holding the test to ctest's limit.
+    timeval patience{1, 0};
+    ::setsockopt(backend.fd(), SOL_SOCKET, SO_SNDTIMEO, &patience, sizeof patience);
+    std::atomic<int> stopped_by{0};
+    std::thread flood([&] {
       const std::string chunk(1 << 20, 'x');
-      for (int i = 0; i < 64 && backend.send(chunk); ++i) {
+      for (int i = 0; i < 64 && round_time.elapsed() < 3s; ++i) {
+        if (!backend.send(chunk)) {
+          stopped_by = errno;
+          break;
+        }
       }
     });
     if (round % 2 == 1) client.shutdownWrite();  // half-closed first, as iperf3's streams
     EXPECT_EQ(client.readSome(256 * 1024, 5s).size(), 256u * 1024);
     client.close();  // gone, unread bytes and all (an RST), with the agent still writing to it
     flood.join();    // ends when the agent passes the reset on to the server
+    ASSERT_TRUE(stopped_by == ECONNRESET || stopped_by == EPIPE)
+        << "round " << round << ": the client's reset did not reach the server ("
+        << std::strerror(stopped_by) << ")";
   }
   ASSERT_TRUE(agent.process().running()) << "the agent died";
   Client after("127.0.0.1", agent.port("fe"));

@@ -58,6 +58,8 @@ const std::vector<ParseCase>& parseCases() {
       {"global spread-checks", "global\n    spread-checks 5\n", "global { spread_checks: 5 }"},
       {"global spread-checks", "global\n    spread-checks 0\n", "global { spread_checks: 0 }"},
       {"global nosplice", "global\n    nosplice\n", "global { nosplice: true }"},
+      {"global allow-no-listener", "global\n    allow-no-listener\n",
+       "global { allow_no_listener: true }"},
       {"global tune.sched-policy", "global\n    tune.sched-policy normal\n",
        "global { sched_policy: NORMAL }"},
       {"global tune.sched-policy", "global\n    tune.sched-policy batch\n",

@@ -37,6 +37,8 @@ class FakeProber : public Prober {
   explicit FakeProber(common::TimeSource& time) : time_(time) {}
 
   void set(uint16_t port, bool up) { up_[port] = up; }
+  // Checks of `port` cannot run here (out of descriptors), whatever the server's state.
+  void setLocalFailure(uint16_t port, bool failing) { local_[port] = failing; }
   std::chrono::milliseconds latency = 1ms;
 
   void run(std::shared_ptr<const runtime::CheckSpec>, const ProbeTarget& target,
@@ -47,6 +49,9 @@ class FakeProber : public Prober {
     CheckResult result =
         up ? CheckResult{CheckStatus::kL4Ok, true, "", latency}
            : CheckResult{CheckStatus::kL4Con, false, "Connection refused", latency};
+    if (local_[port]) {
+      result = CheckResult{CheckStatus::kSockErr, false, "Too many open files", latency, true};
+    }
     pending_.push_back(time_.makeTimer());
     pending_.back()->armAfter(latency, [done, result] { done(result); });
   }
@@ -57,6 +62,7 @@ class FakeProber : public Prober {
  private:
   common::TimeSource& time_;
   std::map<uint16_t, bool> up_;
+  std::map<uint16_t, bool> local_;
   std::map<uint16_t, std::vector<MonoTime>> started_;
   std::vector<std::unique_ptr<common::Timer>> pending_;
 };
@@ -590,6 +596,23 @@ TEST_F(CheckerTest, DowninterSpacesChecksOfADownServer) {
   auto up = when(Event::SERVER_STATE, "s", "UP");
   EXPECT_EQ(turned - down, 1001ms);
   EXPECT_EQ(up - turned, 21ms);
+}
+
+TEST_F(CheckerTest, AChecksThatCannotRunHereDoNotCountAgainstTheServer) {
+  // Out of descriptors on this host: not the server's fault. No verdict, no event, no count
+  // toward fall; checks go on and count again once the shortage ends.
+  std::string s = server(true);
+  start("    server s " + s + " check inter 100ms rise 1 fall 1\n");
+  prober_.setLocalFailure(portOf(s), true);
+  runFor(2s);
+  EXPECT_GE(prober_.started(portOf(s)).size(), 15u);
+  EXPECT_TRUE(events().empty());
+  EXPECT_EQ(state(0).op.load(), OpState::kUp);
+  EXPECT_EQ(state(0).failed_checks.load(), 0u);
+  EXPECT_GE(checker_.localFailures(), 15u);
+  prober_.setLocalFailure(portOf(s), false);
+  prober_.set(portOf(s), false);
+  ASSERT_TRUE(runUntil([&] { return has(Event::SERVER_STATE, "s", "DOWN"); }, 1s));
 }
 
 TEST_F(CheckerTest, ALateCheckIsCountedInTheLateness) {

@@ -116,7 +116,7 @@ class RelayTest : public ::testing::Test {
     client_.fd = c_.near;
     server_.fd = s_.near;
     relay_ =
-        std::make_unique<Relay>(RelayContext{buffers_, pipes_, bufsize, splice}, client_, server_);
+        std::make_unique<Relay>(pools_, static_cast<uint32_t>(bufsize), splice, client_, server_);
   }
 
   // Plays the worker until `done`, a relay end or `limit`: polls both sockets, folds their
@@ -153,6 +153,7 @@ class RelayTest : public ::testing::Test {
 
   BufferPool buffers_;
   PipePool pipes_;
+  RelayPools pools_{buffers_, pipes_};
   Pair c_, s_;  // client and server sockets: near (the relay's) and far (the test's)
   RelayEnd client_, server_;
   std::unique_ptr<Relay> relay_;
@@ -304,8 +305,7 @@ TEST_F(RelayTest, AResetIsPassedOnAsAReset) {
 TEST_F(RelayTest, BytesReadEarlyWaitForTheServerAndGoFirst) {
   ASSERT_TRUE(sendAll(c_.far, "EHLO"));
   client_.readable = true;
-  relay_->readEarly();
-  EXPECT_TRUE(relay_->readEarlyDone());
+  EXPECT_EQ(relay_->readEarly(), Relay::EarlyRead::kData);
   EXPECT_TRUE(relay_->hasEarlyBytes());
   EXPECT_EQ(relay_->sendEarly(), Relay::EarlySend::kSent);
   relay_->start(Clock::now());
@@ -316,13 +316,26 @@ TEST_F(RelayTest, BytesReadEarlyWaitForTheServerAndGoFirst) {
 TEST_F(RelayTest, AFinReadEarlyIsPassedOnOnceStarted) {
   ::shutdown(c_.far, SHUT_WR);
   client_.readable = client_.peer_fin = true;
-  relay_->readEarly();
+  EXPECT_EQ(relay_->readEarly(), Relay::EarlyRead::kFin);
   EXPECT_FALSE(relay_->hasEarlyBytes());
   relay_->start(Clock::now());
   bool eof = false;
   readSome(s_.far, 1, 100ms, &eof);
   EXPECT_TRUE(eof);
   EXPECT_TRUE(relay_->clocks().client.sent_fin);
+}
+
+TEST_F(RelayTest, NothingToReadEarlyAndAResetAreTold) {
+  EXPECT_EQ(relay_->readEarly(), Relay::EarlyRead::kNothing);
+  EXPECT_FALSE(relay_->hasEarlyBytes());
+  make(true, /*tcp=*/true);
+  linger option{1, 0};
+  ::setsockopt(c_.far, SOL_SOCKET, SO_LINGER, &option, sizeof option);
+  ::close(c_.far);
+  c_.far = -1;
+  pollfd p{c_.near, POLLIN, 0};
+  ASSERT_EQ(::poll(&p, 1, 1000), 1);
+  EXPECT_EQ(relay_->readEarly(), Relay::EarlyRead::kError);
 }
 
 TEST_F(RelayTest, ReleaseGivesBuffersAndEmptyPipesBack) {

@@ -219,8 +219,17 @@ TEST(BuildTest, BindKeysTellWhichSocketsAnApplyKeeps) {
       "backend be\n mode tcp\n",
       store);
   ASSERT_EQ(rt->frontends[0].binds.size(), 2u);
-  EXPECT_EQ(rt->frontends[0].binds[0].key(), "127.0.0.1|80||0");
-  EXPECT_EQ(rt->frontends[0].binds[1].key(), "::|81|v6only||0");
+  EXPECT_EQ(rt->frontends[0].binds[0].key(), "127.0.0.1|80");
+  EXPECT_EQ(rt->frontends[0].binds[1].key(), "::|81");
+  EXPECT_EQ(rt->frontends[0].binds[0].socketOptions(), "||");
+  EXPECT_EQ(rt->frontends[0].binds[1].socketOptions(), "|v6only|");
+  // Port 0: a port from the kernel, kept by its frontend and position.
+  auto zero = buildText(
+      "frontend a\n mode tcp\n bind 127.0.0.1:0\n bind 127.0.0.1:0\n default_backend be\n"
+      "backend be\n mode tcp\n",
+      store);
+  EXPECT_EQ(zero->frontends[0].binds[0].port0Key(), "a#0|127.0.0.1");
+  EXPECT_EQ(zero->frontends[0].binds[1].port0Key(), "a#1|127.0.0.1");
 }
 
 TEST(BuildTest, HealthSettingsReadTheModelAndKeepValuesUsable) {
