@@ -32,6 +32,11 @@ struct Flags {
   unsigned threads = std::max(1u, std::thread::hardware_concurrency());
   std::string log_level = "info";
   std::string log_file;
+  std::string grpc_tls_cert;
+  std::string grpc_tls_key;
+  std::string grpc_client_ca;
+  std::string grpc_tokens;
+  bool grpc_insecure = false;
 };
 
 // Prints every diagnostic, then a summary line like `haproxy -c`. Returns the exit code.
@@ -111,13 +116,26 @@ int main(int argc, char** argv) {
   app.add_flag("-c,--check", flags.check_only, "check the configuration and exit");
   app.add_flag("-q,--quiet", flags.quiet, "with -c, print nothing when the configuration is valid");
   app.add_option("--name", flags.name, "agent name shown in logs, events and status");
-  app.add_option("--grpc", flags.grpc, "management gRPC address (not served yet)")
+  app.add_option("--grpc", flags.grpc,
+                 "management API address: HOST:PORT or unix:PATH (loopback by default)")
       ->capture_default_str();
+  app.add_option("--grpc-tls-cert", flags.grpc_tls_cert, "PEM certificate: the API speaks TLS")
+      ->check(CLI::ExistingFile);
+  app.add_option("--grpc-tls-key", flags.grpc_tls_key, "PEM private key of --grpc-tls-cert")
+      ->check(CLI::ExistingFile);
+  app.add_option("--grpc-client-ca", flags.grpc_client_ca,
+                 "PEM CA: API clients must present a certificate it signed (mutual TLS)")
+      ->check(CLI::ExistingFile);
+  app.add_option("--grpc-tokens", flags.grpc_tokens,
+                 "bearer tokens file: lines 'NAME ROLE SHA256HEX', ROLE read or admin")
+      ->check(CLI::ExistingFile);
+  app.add_flag("--grpc-insecure", flags.grpc_insecure,
+               "serve a non-loopback --grpc address without TLS anyway");
   app.add_option("--http", flags.http, "metrics and monitor HTTP address (not served yet)")
       ->capture_default_str();
   app.add_option("--state-dir", flags.state_dir,
-                 "where the last applied config is kept "
-                 "(not used yet)");
+                 "keep the last applied configuration, its version and admin states here; "
+                 "without -f the agent restores them");
   auto* threads = app.add_option("--threads", flags.threads,
                                  "data-plane worker threads (default: nbthread, else cores)")
                       ->check(CLI::Range(1u, 1024u));
@@ -133,11 +151,11 @@ int main(int argc, char** argv) {
     return code == 0 ? 0 : 2;
   }
 
-  if (flags.files.empty()) {
-    std::cerr << "lb-agent: no configuration given; use -f FILE (see --help)\n";
-    return 2;
-  }
   if (flags.check_only) {
+    if (flags.files.empty()) {
+      std::cerr << "lb-agent: nothing to check; use -c -f FILE (see --help)\n";
+      return 2;
+    }
     lb::common::SystemResolver resolver;
     return reportCheck(lb::config::loadFiles(flags.files, {&resolver}), flags);
   }
@@ -152,6 +170,14 @@ int main(int argc, char** argv) {
   options.threads = flags.threads;
   options.threads_from_flag = threads->count() > 0;
   options.fd_limit = descriptorLimit();
+  options.state_dir = flags.state_dir;
+  options.management.address = flags.grpc;
+  options.management.tls_cert = flags.grpc_tls_cert;
+  options.management.tls_key = flags.grpc_tls_key;
+  options.management.client_ca = flags.grpc_client_ca;
+  options.management.tokens_file = flags.grpc_tokens;
+  options.management.insecure = flags.grpc_insecure;
+  options.log_lines_dropped = [log] { return log->dropped(); };
   int code;
   {
     lb::control::Agent agent(std::move(options));

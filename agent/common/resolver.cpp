@@ -30,4 +30,16 @@ std::optional<boost::asio::ip::address> SystemResolver::resolve(const std::strin
   return std::nullopt;
 }
 
+std::optional<boost::asio::ip::address> CachingResolver::resolve(const std::string& host,
+                                                                 std::string* error) {
+  auto it = answers_.find(host);
+  if (it == answers_.end()) {
+    Answer answer;
+    answer.address = upstream_.resolve(host, &answer.error);
+    it = answers_.emplace(host, std::move(answer)).first;
+  }
+  if (!it->second.address) *error = it->second.error;
+  return it->second.address;
+}
+
 }  // namespace lb::common

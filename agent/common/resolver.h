@@ -1,6 +1,7 @@
 #pragma once
 
 #include <boost/asio/ip/address.hpp>
+#include <map>
 #include <optional>
 #include <string>
 
@@ -25,6 +26,26 @@ class SystemResolver : public Resolver {
  public:
   std::optional<boost::asio::ip::address> resolve(const std::string& host,
                                                   std::string* error) override;
+};
+
+// Remembers every answer of `upstream` (failures too): one validation and the snapshot built
+// from it see the same addresses, and the control thread asks DNS nothing. Made per apply, so
+// a reload sees names that moved.
+//
+// Threads: one at a time (the loader's, then the control thread's).
+class CachingResolver : public Resolver {
+ public:
+  explicit CachingResolver(Resolver& upstream) : upstream_(upstream) {}
+  std::optional<boost::asio::ip::address> resolve(const std::string& host,
+                                                  std::string* error) override;
+
+ private:
+  struct Answer {
+    std::optional<boost::asio::ip::address> address;
+    std::string error;
+  };
+  Resolver& upstream_;
+  std::map<std::string, Answer> answers_;
 };
 
 }  // namespace lb::common

@@ -36,8 +36,31 @@ Format detectFormat(const std::string& path, std::string_view text) {
   return Format::kHaproxy;
 }
 
+std::optional<Format> formatNamed(std::string_view name) {
+  if (name.empty() || name == "auto") return Format::kAuto;
+  if (name == "haproxy" || name == "cfg") return Format::kHaproxy;
+  if (name == "yaml" || name == "yml") return Format::kYaml;
+  if (name == "json") return Format::kJson;
+  return std::nullopt;
+}
+
+const char* formatName(Format format) {
+  switch (format) {
+    case Format::kHaproxy:
+      return "haproxy";
+    case Format::kYaml:
+      return "yaml";
+    case Format::kJson:
+      return "json";
+    case Format::kAuto:
+      break;
+  }
+  return "";
+}
+
 LoadResult load(const std::vector<Source>& sources, const LoadOptions& options) {
   LoadResult result;
+  result.texts = sources;
   HaproxyParser parser(result.config, result.sources, result.diagnostics, options.env);
   bool parser_used = false;
   for (const auto& source : sources) {

@@ -5,16 +5,11 @@
 #include <csignal>
 
 #include "agent/common/host_port.h"
+#include "agent/control/status.h"
 
 namespace lb::control {
 
 namespace {
-
-std::string balanceName(const lb::v1::Balance& balance) {
-  std::string name = lb::v1::Balance::Algorithm_Name(balance.algorithm());
-  for (char& c : name) c = c == '_' ? '-' : static_cast<char>(std::tolower(c));
-  return name;
-}
 
 ControlPlaneOptions controlOptions(const AgentOptions& options) {
   ControlPlaneOptions out;
@@ -25,12 +20,21 @@ ControlPlaneOptions controlOptions(const AgentOptions& options) {
   return out;
 }
 
+AgentIdentity identityOf(const AgentOptions& options) {
+  AgentIdentity identity;
+  identity.name = options.name;
+  identity.started_at = std::chrono::system_clock::now();
+  identity.log_lines_dropped = options.log_lines_dropped;
+  return identity;
+}
+
 }  // namespace
 
 Agent::Agent(AgentOptions options)
     : options_(std::move(options)),
       signals_(io_),
       control_(io_, time_, resolver_, controlOptions(options_)),
+      management_(control_, io_, identityOf(options_)),
       stop_timer_(time_.makeTimer()) {}
 
 Agent::~Agent() = default;
@@ -42,17 +46,63 @@ int Agent::run() {
   signals_.add(SIGINT);
   signals_.add(SIGHUP);
   waitForSignals();  // also keeps the io_context running while the first apply completes
-  applyFiles("startup");
+  std::string error;
+  if (!options_.state_dir.empty() && !control_.useStateDir(options_.state_dir, &error)) {
+    spdlog::error("{}", error);
+    return 1;
+  }
+  if (!options_.config_files.empty()) {
+    applyFiles("startup");
+  } else if (control_.persisted()) {
+    restore();
+  } else {
+    spdlog::info(
+        "lb-agent {}started without a configuration: waiting for one on the "
+        "management API",
+        options_.name.empty() ? "" : "'" + options_.name + "' ");
+    started();
+  }
   io_.run();
+  management_.shutdown();
   control_.stop();
   if (started_) spdlog::info("lb-agent stopped");
   return exit_code_;
 }
 
 void Agent::applyFiles(const std::string& origin) {
-  auto loaded = config::loadFiles(options_.config_files, {&resolver_});
-  control_.apply(std::move(loaded), ApplyOptions{false, 0, origin},
-                 [this, origin](ApplyResult result) { onApplied(result, origin); });
+  control_.load([files = options_.config_files](
+                    common::Resolver& names) { return config::loadFiles(files, {&names}); },
+                [this, origin](config::LoadResult loaded) {
+                  control_.apply(std::move(loaded), ApplyOptions{false, 0, origin, false},
+                                 [this, origin](ApplyResult result) { onApplied(result, origin); });
+                });
+}
+
+// No -f: the configuration the state directory holds, with its version and admin states.
+void Agent::restore() {
+  const auto& persisted = *control_.persisted();
+  spdlog::info("restoring configuration version {} from {}", persisted.version(),
+               options_.state_dir);
+  control_.load(
+      [persisted](common::Resolver& names) {
+        config::LoadResult loaded;
+        if (persisted.has_sources() && persisted.sources().files_size() > 0) {
+          std::vector<config::Source> sources;
+          for (const auto& file : persisted.sources().files()) {
+            sources.push_back({file.name(), file.content(),
+                               config::formatNamed(file.format()).value_or(config::Format::kAuto)});
+          }
+          loaded = config::load(sources, {&names});
+        } else {
+          loaded.config = persisted.config();
+          loaded.diagnostics = config::check(loaded.config, {&names});
+        }
+        return loaded;
+      },
+      [this](config::LoadResult loaded) {
+        control_.apply(std::move(loaded), ApplyOptions{false, 0, "restore", true},
+                       [this](ApplyResult result) { onApplied(result, "restore"); });
+      });
 }
 
 void Agent::onApplied(const ApplyResult& result, const std::string& origin) {
@@ -78,15 +128,20 @@ void Agent::onApplied(const ApplyResult& result, const std::string& origin) {
     return;
   }
   if (!started_) {
-    started_ = true;
     unsigned threads = control_.proxy()->threads();
     spdlog::info("lb-agent {}started with {} worker thread{}",
                  options_.name.empty() ? "" : "'" + options_.name + "' ", threads,
                  threads == 1 ? "" : "s");
     logListeners();
     logMaxconn();
-    spdlog::info("configuration version {} applied from {}", result.version,
-                 fmt::join(options_.config_files, ", "));
+    if (origin == "restore") {
+      spdlog::info("configuration version {} applied from {}", result.version, options_.state_dir);
+    } else {
+      spdlog::info("configuration version {} applied from {}", result.version,
+                   fmt::join(options_.config_files, ", "));
+    }
+    control_.restoreServerChanges();
+    started();
     return;
   }
   if (result.status == ApplyStatus::kUnchanged) {
@@ -96,6 +151,24 @@ void Agent::onApplied(const ApplyResult& result, const std::string& origin) {
   logListeners();
   logMaxconn();
   spdlog::info("configuration version {} applied ({})", result.version, result.diff.summary());
+  management_.setServing(true);
+}
+
+// The configuration (if any) is in force: the management API opens.
+void Agent::started() {
+  std::string error;
+  if (!management_.start(options_.management, &error)) {
+    fail(error);
+    return;
+  }
+  started_ = true;
+  spdlog::info("management API listening on {}", management_.address());
+}
+
+void Agent::fail(const std::string& message) {
+  spdlog::error("{}", message);
+  exit_code_ = 1;
+  io_.stop();
 }
 
 void Agent::logMaxconn() {
@@ -127,7 +200,13 @@ void Agent::waitForSignals() {
       // Still starting: a stop request ends the start; a reload waits for the start.
       if (signal != SIGHUP) io_.stop();
     } else if (signal == SIGHUP) {
-      if (!stopping_) {
+      if (stopping_) {
+        // no reload while stopping
+      } else if (options_.config_files.empty()) {
+        spdlog::info(
+            "SIGHUP: no configuration files to reload (this agent was started "
+            "without -f and takes its configuration from the management API)");
+      } else {
         spdlog::info("SIGHUP: reloading {}", fmt::join(options_.config_files, ", "));
         applyFiles("SIGHUP");
       }
@@ -148,7 +227,9 @@ void Agent::beginStop(bool hard) {
           late.count(), late.percentile(0.5), late.percentile(0.9), late.percentile(0.99),
           late.max());
     }
-    const auto& hard_stop_after = control_.runtime()->hard_stop_after;
+    const auto& runtime = control_.runtime();
+    std::optional<runtime::Millis> hard_stop_after;
+    if (runtime) hard_stop_after = runtime->hard_stop_after;
     if (hard_stop_after) hard_stop_at_ = time_.now() + *hard_stop_after;
     control_.stopAccepting([this, bounded = hard_stop_after.has_value()] {
       uint32_t running = control_.activeSessions();

@@ -2,6 +2,7 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -10,6 +11,7 @@
 #include "agent/common/resolver.h"
 #include "agent/common/time_source.h"
 #include "agent/control/control_plane.h"
+#include "agent/control/management.h"
 
 namespace lb::control {
 
@@ -19,12 +21,17 @@ struct AgentOptions {
   unsigned threads = 1;  // --threads wins over `nbthread` when given
   bool threads_from_flag = false;
   uint64_t fd_limit = 0;  // RLIMIT_NOFILE, for a maxconn left unset (0: unknown)
+  std::string state_dir;  // --state-dir: the last acknowledged configuration is kept there
+  ManagementOptions management;
+  // Log lines the log output dropped so far.
+  std::function<uint64_t()> log_lines_dropped;
 };
 
-// The agent process: applies the configuration files at start-up and on SIGHUP (through the
-// control plane's one apply path, logging what it says), and stops gracefully on SIGTERM /
-// SIGINT (a second one stops at once). The management service plugs into the same control
-// plane.
+// The agent process. At start-up it applies the configuration files (-f), or else restores
+// what the state directory holds, or else starts empty and waits for an apply; then it serves
+// the management API. SIGHUP re-applies the files; SIGTERM / SIGINT stop gracefully (a second
+// one stops at once). Every change goes through the control plane's one apply path; this class
+// only logs what it says.
 //
 // Threads: run() runs the control thread's io_context on the calling thread.
 class Agent {
@@ -34,13 +41,16 @@ class Agent {
 
   ControlPlane& control() { return control_; }
 
-  // Applies the configuration files, then runs until stopped. Returns the process exit code.
+  // Runs until stopped. Returns the process exit code.
   int run();
 
  private:
   void waitForSignals();
   void applyFiles(const std::string& origin);
+  void restore();
   void onApplied(const ApplyResult& result, const std::string& origin);
+  void started();
+  void fail(const std::string& message);
   void beginStop(bool hard);
   void pollStop();
   void logListeners();
@@ -52,6 +62,7 @@ class Agent {
   common::SystemResolver resolver_;
   boost::asio::signal_set signals_;
   ControlPlane control_;
+  ManagementServer management_;
   std::unique_ptr<common::Timer> stop_timer_;
   bool started_ = false;
   bool stopping_ = false;

@@ -1,10 +1,51 @@
 #include "agent/control/control_plane.h"
 
+#include <spdlog/spdlog.h>
+
+#include <boost/asio/post.hpp>
+
+#include "agent/common/proto_time.h"
 #include "agent/config/diff.h"
+#include "agent/config/suggest.h"
 #include "agent/config/validator.h"
 #include "agent/runtime/build.h"
 
 namespace lb::control {
+
+namespace asio = boost::asio;
+
+namespace {
+
+// Event sequence numbers reserved ahead on disk: a restarted agent starts above the last
+// reservation, so sequences never repeat, at one state write per this many events.
+constexpr uint64_t kSequenceBlock = 10000;
+
+lb::v1::ServerStatus::AdminState toProto(runtime::AdminState state) {
+  switch (state) {
+    case runtime::AdminState::kDrain:
+      return lb::v1::ServerStatus::DRAIN;
+    case runtime::AdminState::kMaint:
+      return lb::v1::ServerStatus::MAINT;
+    case runtime::AdminState::kReady:
+      break;
+  }
+  return lb::v1::ServerStatus::READY;
+}
+
+std::optional<runtime::AdminState> fromProto(lb::v1::ServerStatus::AdminState state) {
+  switch (state) {
+    case lb::v1::ServerStatus::READY:
+      return runtime::AdminState::kReady;
+    case lb::v1::ServerStatus::DRAIN:
+      return runtime::AdminState::kDrain;
+    case lb::v1::ServerStatus::MAINT:
+      return runtime::AdminState::kMaint;
+    default:
+      return std::nullopt;
+  }
+}
+
+}  // namespace
 
 const char* toString(ApplyStatus status) {
   switch (status) {
@@ -33,24 +74,37 @@ ControlPlane::ControlPlane(boost::asio::io_context& io, common::TimeSource& time
       events_(options_.name, options_.event_ring, &time),
       prober_(io, time),
       checker_(io, time, prober_,
-               health::HealthChecker::Hooks{&events_, [this](const runtime::ServerState* server) {
+               health::HealthChecker::Hooks{&events_,
+                                            [this](const runtime::ServerState* server) {
                                               if (proxy_) proxy_->shutdownSessions(server);
-                                            }}) {}
+                                            }}),
+      loader_guard_(loader_io_.get_executor()),
+      loader_([this] { loader_io_.run(); }) {}
 
 ControlPlane::~ControlPlane() {
   checker_.stop();
   stop();
 }
 
+void ControlPlane::load(std::function<config::LoadResult(common::Resolver&)> work,
+                        std::function<void(config::LoadResult)> then) {
+  asio::post(loader_io_, [this, work = std::move(work), then = std::move(then)]() mutable {
+    auto names = std::make_shared<common::CachingResolver>(resolver_);
+    auto loaded = std::make_shared<config::LoadResult>(work(*names));
+    loaded->names = names;
+    asio::post(io_, [then = std::move(then), loaded] { then(std::move(*loaded)); });
+  });
+}
+
 void ControlPlane::apply(config::LoadResult loaded, const ApplyOptions& options, ApplyDone done) {
   ApplyResult result;
-  result.previous_version = version_;
-  result.version = version_;
+  result.previous_version = applied_.version;
+  result.version = applied_.version;
   result.diagnostics = std::move(loaded.diagnostics);
-  if (options.expected_version != 0 && options.expected_version != version_) {
+  if (options.expected_version != 0 && options.expected_version != applied_.version) {
     result.status = ApplyStatus::kVersionMismatch;
     result.message = "expected version " + std::to_string(options.expected_version) +
-                     ", but version " + std::to_string(version_) + " is in force";
+                     ", but version " + std::to_string(applied_.version) + " is in force";
     done(refuse(std::move(result), options));
     return;
   }
@@ -72,24 +126,29 @@ void ControlPlane::apply(config::LoadResult loaded, const ApplyOptions& options,
     done(refuse(std::move(result), options));
     return;
   }
-  result.diff = config::diff(config_, loaded.config);
+  result.diff = config::diff(applied_.config, loaded.config);
   if (options.dry_run) {
     result.status = ApplyStatus::kDryRun;
     done(std::move(result));
     return;
   }
-  if (runtime_ && config::empty(result.diff)) {
+  const bool unchanged = config::empty(result.diff);
+  if (runtime_ && unchanged) {
     result.status = ApplyStatus::kUnchanged;
     done(std::move(result));
     return;
   }
+  // The first apply of the configuration a previous run left keeps its version.
+  const uint64_t version =
+      unchanged && applied_.version > 0 ? applied_.version : applied_.version + 1;
   unsigned threads = proxy_ ? proxy_->threads() : options_.threads;
   if (!proxy_ && !options_.threads_from_flag && loaded.config.global().has_nbthread()) {
     threads = loaded.config.global().nbthread();
   }
+  common::Resolver& names = loaded.names ? *loaded.names : resolver_;
   auto built = runtime::buildRuntime(
-      loaded.config, runtime::BuildContext{version_ + 1, &store_, &resolver_, &checker_,
-                                           options_.fd_limit, threads});
+      loaded.config,
+      runtime::BuildContext{version, &store_, &names, &checker_, options_.fd_limit, threads});
   if (!built.runtime) {
     result.diagnostics.errorAt(built.error.path, built.error.message);
     result.diagnostics.locate(loaded.sources);
@@ -117,20 +176,51 @@ void ControlPlane::apply(config::LoadResult loaded, const ApplyOptions& options,
     result.message = error;
     lb::v1::Event event;
     event.set_type(lb::v1::Event::LISTENER_ERROR);
-    event.set_config_version(version_);
+    event.set_config_version(applied_.version);
     event.set_message(error);
     events_.publish(std::move(event));
     (*finish)(refuse(std::move(result), options));
     return;
   }
   runtime::commitConfiguredState(*next, runtime_.get());
+  // Operator changes of servers that are gone, or whose configured weight or `disabled`
+  // changed (the configuration says something new about them), are forgotten.
+  for (auto it = server_changes_.begin(); it != server_changes_.end();) {
+    const auto* be = next->findBackend(it->first.first);
+    const runtime::ServerRuntime* kept = nullptr;
+    if (be != nullptr) {
+      for (const auto& s : be->servers) {
+        if (s.name == it->first.second) kept = &s;
+      }
+    }
+    const runtime::ServerRuntime* before = nullptr;
+    if (const auto* old_be = runtime_ ? runtime_->findBackend(it->first.first) : nullptr) {
+      for (const auto& s : old_be->servers) {
+        if (s.name == it->first.second) before = &s;
+      }
+    }
+    bool forget = kept == nullptr || (before != nullptr && before->state != kept->state);
+    if (!forget && before != nullptr) {
+      if (before->weight != kept->weight) it->second.weight.reset();
+      if (before->disabled != kept->disabled) it->second.admin.reset();
+      forget = !it->second.weight && !it->second.admin;
+    }
+    it = forget ? server_changes_.erase(it) : std::next(it);
+  }
   runtime_ = next;
-  config_ = std::move(loaded.config);
-  version_ = next->version;
+  applied_.config = std::move(loaded.config);
+  applied_.version = version;
+  applied_.texts = std::move(loaded.texts);
+  applied_.at = time_.wallNow();
+  applied_.by = options.origin;
   checker_.apply(next);
   store_.collect();
   result.status = ApplyStatus::kApplied;
-  result.version = version_;
+  result.version = version;
+  if (!persist(&error)) {
+    result.diagnostics.warningAt("", "the configuration is in force but not saved: " + error +
+                                         "; a restart would bring back the previous one");
+  }
   publishApplied(result, options);
   *pending = std::move(result);
 }
@@ -138,7 +228,8 @@ void ControlPlane::apply(config::LoadResult loaded, const ApplyOptions& options,
 ApplyResult ControlPlane::refuse(ApplyResult result, const ApplyOptions& options) {
   lb::v1::Event event;
   event.set_type(lb::v1::Event::CONFIG_REFUSED);
-  event.set_config_version(version_);
+  event.set_config_version(applied_.version);
+  event.set_origin(options.origin);
   std::string why = result.message;
   if (why.empty()) {
     why = std::to_string(result.diagnostics.errorCount()) + " error" +
@@ -160,10 +251,121 @@ void ControlPlane::publishApplied(const ApplyResult& result, const ApplyOptions&
   lb::v1::Event event;
   event.set_type(lb::v1::Event::CONFIG_APPLIED);
   event.set_config_version(result.version);
+  event.set_origin(options.origin);
+  event.set_diff_summary(result.diff.summary());
   event.set_message("configuration version " + std::to_string(result.version) + " applied" +
                     (options.origin.empty() ? "" : " (" + options.origin + ")") + ": " +
                     result.diff.summary());
   events_.publish(std::move(event));
+}
+
+ServerChangeResult ControlPlane::changeServer(const std::string& backend, const std::string& server,
+                                              const ServerChange& change) {
+  ServerChangeResult result;
+  const runtime::BackendRuntime* be = runtime_ ? runtime_->findBackend(backend) : nullptr;
+  if (be == nullptr) {
+    std::vector<std::string> names;
+    if (runtime_) {
+      for (const auto& b : runtime_->backends) names.push_back(b->name);
+    }
+    result.code = ServerChangeResult::Code::kNotFound;
+    result.message = "no backend '" + backend + "'" + config::didYouMean(backend, names);
+    return result;
+  }
+  std::vector<std::string> names;
+  for (const auto& s : be->servers) {
+    names.push_back(s.name);
+    if (s.name == server) result.server = &s;
+  }
+  result.backend = be;
+  if (result.server == nullptr) {
+    result.code = ServerChangeResult::Code::kNotFound;
+    result.message = "no server '" + server + "' in backend '" + backend + "'" +
+                     config::didYouMean(server, names);
+    return result;
+  }
+  if (change.weight && *change.weight > 256) {
+    result.code = ServerChangeResult::Code::kInvalid;
+    result.message = "weight " + std::to_string(*change.weight) + " is out of range; use 0 to 256";
+    return result;
+  }
+  std::string error;
+  if (change.admin) checker_.setAdminState(backend, server, *change.admin, &error);
+  if (change.weight) checker_.setWeight(backend, server, *change.weight, &error);
+  ServerChange& kept = server_changes_[{backend, server}];
+  if (change.admin) kept.admin = *change.admin;
+  if (change.weight) kept.weight = *change.weight;
+  kept.origin = change.origin;
+  if (kept.admin == runtime::AdminState::kReady && !kept.weight) {
+    server_changes_.erase({backend, server});  // back to what the configuration says
+  }
+  if (!persist(&error)) {
+    spdlog::warn("server {}/{} changed but not saved: {}; a restart would undo it", backend, server,
+                 error);
+  }
+  return result;
+}
+
+bool ControlPlane::useStateDir(const std::string& dir, std::string* error) {
+  state_file_ = std::make_unique<StateFile>(dir);
+  persisted_ = state_file_->load(error);
+  if (!error->empty()) return false;
+  if (persisted_) {
+    // The configuration the previous run had is the one an apply is compared with: the same
+    // again keeps its version.
+    applied_.config = persisted_->config();
+    applied_.version = persisted_->version();
+    events_.startAt(persisted_->event_sequence_reserved());
+    for (const auto& s : persisted_->servers()) {
+      ServerChange change;
+      change.admin = fromProto(s.admin_state());
+      if (s.has_weight()) change.weight = s.weight();
+      server_changes_[{s.backend(), s.server()}] = change;
+    }
+  }
+  sequences_reserved_ = events_.lastSequence() + 1;
+  events_.setReservation(sequences_reserved_,
+                         [this](uint64_t next) { return reserveSequences(next); });
+  return true;
+}
+
+uint64_t ControlPlane::reserveSequences(uint64_t next) {
+  sequences_reserved_ = next + kSequenceBlock;
+  std::string error;
+  if (!persist(&error)) spdlog::warn("cannot save the event sequence reservation: {}", error);
+  return sequences_reserved_;
+}
+
+void ControlPlane::restoreServerChanges() {
+  auto changes = server_changes_;
+  for (const auto& [key, change] : changes) {
+    auto result = changeServer(key.first, key.second, change);
+    if (result.code != ServerChangeResult::Code::kOk) server_changes_.erase(key);
+  }
+}
+
+bool ControlPlane::persist(std::string* error) {
+  if (!state_file_) return true;
+  lb::v1::PersistedState state;
+  state.set_version(applied_.version);
+  *state.mutable_config() = applied_.config;
+  for (const auto& text : applied_.texts) {
+    auto* source = state.mutable_sources()->add_files();
+    source->set_name(text.name);
+    source->set_format(config::formatName(text.format));
+    source->set_content(text.text);
+  }
+  *state.mutable_applied_at() = common::toProto(applied_.at);
+  state.set_applied_by(applied_.by);
+  for (const auto& [key, change] : server_changes_) {
+    auto* server = state.add_servers();
+    server->set_backend(key.first);
+    server->set_server(key.second);
+    if (change.admin) server->set_admin_state(toProto(*change.admin));
+    if (change.weight) server->set_weight(*change.weight);
+  }
+  state.set_event_sequence_reserved(sequences_reserved_);
+  return state_file_->save(state, error);
 }
 
 std::vector<proxy::ListeningAddress> ControlPlane::listening() const {
@@ -189,6 +391,9 @@ void ControlPlane::abortSessions(std::function<void()> done) {
 }
 
 void ControlPlane::stop() {
+  loader_guard_.reset();
+  loader_io_.stop();
+  if (loader_.joinable()) loader_.join();
   if (proxy_) proxy_->stop();
 }
 

@@ -1,10 +1,14 @@
 #pragma once
 
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
+#include <thread>
+#include <utility>
 #include <vector>
 
 #include "agent/common/resolver.h"
@@ -12,6 +16,7 @@
 #include "agent/config/diagnostics.h"
 #include "agent/config/loader.h"
 #include "agent/control/event_log.h"
+#include "agent/control/state_file.h"
 #include "agent/health/health_checker.h"
 #include "agent/health/probe.h"
 #include "agent/proxy/proxy.h"
@@ -60,6 +65,30 @@ struct ApplyResult {
   }
 };
 
+// The configuration in force and where it came from.
+struct Applied {
+  lb::v1::Config config;
+  uint64_t version = 0;
+  std::vector<config::Source> texts;  // empty when it came as a typed Config
+  common::WallTime at{};
+  std::string by;
+};
+
+// An operator's change of one server (SetServerState, and later the Runtime API).
+struct ServerChange {
+  std::optional<runtime::AdminState> admin;
+  std::optional<uint32_t> weight;
+  std::string origin;
+};
+
+struct ServerChangeResult {
+  enum class Code { kOk, kNotFound, kInvalid };
+  Code code = Code::kOk;
+  std::string message;  // for kNotFound and kInvalid, a sentence (with a did-you-mean)
+  const runtime::BackendRuntime* backend = nullptr;
+  const runtime::ServerRuntime* server = nullptr;
+};
+
 struct ControlPlaneOptions {
   std::string name;      // the agent's name, in events
   unsigned threads = 1;  // data-plane workers; `nbthread` wins unless threads_from_flag
@@ -71,10 +100,13 @@ struct ControlPlaneOptions {
 };
 
 // The agent's one apply path and what it drives: validated configurations become snapshots,
-// the data plane and the health checker take them, every change is an event. Start-up, SIGHUP
-// and the management API all call apply(); none of them reach into the parts below.
+// the data plane and the health checker take them, every change is an event, and with a state
+// directory every acknowledged change is on disk first. Start-up, SIGHUP and the management
+// API all go through here; none of them reach into the parts below.
 //
-// Threads: the control thread (its io_context runs health checks and apply completions).
+// Threads: the control thread (its io_context runs health checks and apply completions), and a
+// loader thread of its own where configurations are parsed and names resolved (work that may
+// block must not stall health checks).
 class ControlPlane {
  public:
   using ApplyDone = std::function<void(ApplyResult)>;
@@ -83,32 +115,62 @@ class ControlPlane {
                ControlPlaneOptions options);
   ~ControlPlane();
 
+  // Runs `work` (parse and validate, resolving names through the resolver it is given) on the
+  // loader thread, then `then` with its result on the control thread. The names it resolved
+  // travel with the result, so that the apply builds from the same answers.
+  void load(std::function<config::LoadResult(common::Resolver&)> work,
+            std::function<void(config::LoadResult)> then);
+
   // Applies a loaded configuration (its diagnostics come with it). `done` runs on the control
   // thread with the result: at once when nothing changes, or once every worker has the new
   // snapshot. On any error nothing changes.
   void apply(config::LoadResult loaded, const ApplyOptions& options, ApplyDone done);
 
-  // The configuration in force, its version (0 before the first apply) and its snapshot.
-  uint64_t version() const { return version_; }
-  const lb::v1::Config& config() const { return config_; }
+  // Sets an operator's admin state and/or weight on a server of the configuration in force;
+  // persisted with a state directory. Control thread.
+  ServerChangeResult changeServer(const std::string& backend, const std::string& server,
+                                  const ServerChange& change);
+
+  // ---- the state directory ----
+  // Reads what a previous run left there (error: unreadable); from now on every acknowledged
+  // change is written there. Call before the first apply.
+  bool useStateDir(const std::string& dir, std::string* error);
+  // What the previous run left (its configuration, version, admin states), if anything.
+  const std::optional<lb::v1::PersistedState>& persisted() const { return persisted_; }
+  // After the first apply: the operator's admin states and weights the previous run had, for
+  // the servers that are still there.
+  void restoreServerChanges();
+
+  // ---- what is in force ----
+  uint64_t version() const { return applied_.version; }
+  const lb::v1::Config& config() const { return applied_.config; }
+  const Applied& applied() const { return applied_; }
   const std::shared_ptr<const runtime::Runtime>& runtime() const { return runtime_; }
   std::vector<proxy::ListeningAddress> listening() const;
+  // The operator's changes of servers in force (backend, server) -> change.
+  const std::map<std::pair<std::string, std::string>, ServerChange>& serverChanges() const {
+    return server_changes_;
+  }
 
   EventLog& events() { return events_; }
   health::HealthChecker& checker() { return checker_; }
   // Null before the first apply.
   proxy::Proxy* proxy() { return proxy_.get(); }
+  const ControlPlaneOptions& options() const { return options_; }
 
   // Graceful stop: checks stop and listeners close; `done` runs once they are closed.
   void stopAccepting(std::function<void()> done);
   uint32_t activeSessions() const { return proxy_ ? proxy_->activeSessions() : 0; }
   void abortSessions(std::function<void()> done);
-  // Joins the data plane's threads.
+  // Joins the data plane's and the loader's threads.
   void stop();
 
  private:
   ApplyResult refuse(ApplyResult result, const ApplyOptions& options);
   void publishApplied(const ApplyResult& result, const ApplyOptions& options);
+  // Writes the state file (with a state directory); false with *error when it could not.
+  bool persist(std::string* error);
+  uint64_t reserveSequences(uint64_t next);
 
   boost::asio::io_context& io_;
   common::TimeSource& time_;
@@ -119,9 +181,16 @@ class ControlPlane {
   health::HealthChecker checker_;
   runtime::StateStore store_;
   std::unique_ptr<proxy::Proxy> proxy_;
-  lb::v1::Config config_;
+  Applied applied_;
   std::shared_ptr<const runtime::Runtime> runtime_;
-  uint64_t version_ = 0;
+  std::map<std::pair<std::string, std::string>, ServerChange> server_changes_;
+  std::unique_ptr<StateFile> state_file_;
+  std::optional<lb::v1::PersistedState> persisted_;
+  uint64_t sequences_reserved_ = 0;
+
+  boost::asio::io_context loader_io_{1};
+  boost::asio::executor_work_guard<boost::asio::io_context::executor_type> loader_guard_;
+  std::thread loader_;
 };
 
 }  // namespace lb::control

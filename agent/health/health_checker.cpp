@@ -36,6 +36,9 @@ struct HealthChecker::Task {
   std::optional<common::MonoTime> up_since;
   common::MonoTime due;  // when the scheduled check should start
   common::WallTime last_change{};
+  // A weight set by an operator; cleared when an apply changes the configured weight.
+  std::optional<uint32_t> weight_override;
+  uint32_t weight() const { return weight_override.value_or(server->weight); }
 };
 
 HealthChecker::HealthChecker(asio::io_context& control, common::TimeSource& time, Prober& prober,
@@ -66,6 +69,8 @@ HealthChecker::Task* HealthChecker::find(TaskId id) {
 }
 
 void HealthChecker::apply(std::shared_ptr<const runtime::Runtime> runtime) {
+  // Kept until the end: the tasks point into it until they are moved to the new one.
+  std::shared_ptr<const runtime::Runtime> previous = std::move(runtime_);
   runtime_ = std::move(runtime);
   std::unordered_map<TaskId, std::unique_ptr<Task>> next;
   std::vector<Task*> fresh;
@@ -79,6 +84,7 @@ void HealthChecker::apply(std::shared_ptr<const runtime::Runtime> runtime) {
       if (auto it = tasks_.find(id); it != tasks_.end()) {
         task = std::move(it->second);
         task->health.reconfigure(server.health);
+        if (task->server->weight != server.weight) task->weight_override.reset();
       } else {
         task = std::make_unique<Task>(time_, server.health);
         task->state = server.state;
@@ -301,7 +307,7 @@ void HealthChecker::handle(Task& task, const Transition& t, bool passive) {
     } else {
       task.ramp_timer->cancel();
       task.up_since.reset();
-      task.state->weight.store(task.server->weight);
+      task.state->weight.store(task.weight());
     }
     if (!up) task.state->down_transitions.fetch_add(1, std::memory_order_relaxed);
     refreshBalancer(task.backend_runtime);
@@ -349,7 +355,7 @@ void HealthChecker::handle(Task& task, const Transition& t, bool passive) {
 
 void HealthChecker::startSlowstart(Task& task) {
   task.up_since = time_.now();
-  task.state->weight.store(std::min<uint32_t>(1, task.server->weight));
+  task.state->weight.store(std::min<uint32_t>(1, task.weight()));
   rampWeight(task.state->id);
 }
 
@@ -358,10 +364,10 @@ void HealthChecker::rampWeight(TaskId id) {
   if (task == nullptr || !task->up_since || !task->server->slowstart) return;
   Millis slowstart = *task->server->slowstart;
   Millis since = std::chrono::duration_cast<Millis>(time_.now() - *task->up_since);
-  uint32_t weight = slowstartWeight(task->server->weight, slowstart, since);
+  uint32_t weight = slowstartWeight(task->weight(), slowstart, since);
   task->state->weight.store(weight);
   refreshBalancer(task->backend_runtime);
-  if (weight >= task->server->weight) {
+  if (weight >= task->weight()) {
     task->up_since.reset();
     return;
   }
@@ -430,6 +436,41 @@ bool HealthChecker::setAdminState(const std::string& backend, const std::string&
   publish(std::move(event));
   checkBackendAvailability(*task->backend_runtime, usable);
   return true;
+}
+
+bool HealthChecker::setWeight(const std::string& backend, const std::string& server,
+                              uint32_t weight, std::string* error) {
+  auto it = by_name_.find({backend, server});
+  Task* task = it == by_name_.end() ? nullptr : find(it->second);
+  if (task == nullptr) {
+    *error = "no server '" + server + "' in backend '" + backend + "'";
+    return false;
+  }
+  uint32_t old = task->state->weight.load();
+  task->weight_override = weight;
+  task->ramp_timer->cancel();
+  task->up_since.reset();
+  if (old == weight) return true;
+  task->state->weight.store(weight);
+  refreshBalancer(task->backend_runtime);
+  const Usable usable = countUsable(*task->backend_runtime);
+  std::string message = "Server " + task->backend + "/" + task->server->name +
+                        " weight changed from " + std::to_string(old) + " to " +
+                        std::to_string(weight) + ".";
+  spdlog::info("{}", message);
+  auto event = makeEvent(lb::v1::Event::SERVER_WEIGHT, task);
+  event.set_old_state(std::to_string(old));
+  event.set_new_state(std::to_string(weight));
+  event.set_message(message);
+  publish(std::move(event));
+  checkBackendAvailability(*task->backend_runtime, usable);
+  return true;
+}
+
+std::optional<uint32_t> HealthChecker::weightOverride(const runtime::ServerState& server) const {
+  auto it = tasks_.find(server.id);
+  if (it == tasks_.end()) return std::nullopt;
+  return it->second->weight_override;
 }
 
 std::optional<ServerCheckStatus> HealthChecker::status(const runtime::ServerState& server) const {

@@ -60,6 +60,13 @@ class HealthChecker : public runtime::PassiveObserver {
   // READY / DRAIN / MAINT for BACKEND/SERVER; false with *error when there is no such server.
   bool setAdminState(const std::string& backend, const std::string& server,
                      runtime::AdminState state, std::string* error);
+  // The weight in force for BACKEND/SERVER, set by an operator (HAProxy's `set weight`): it
+  // stays across UP/DOWN changes (a slowstart ramps to it) until an apply changes the server's
+  // configured weight. False with *error when there is no such server.
+  bool setWeight(const std::string& backend, const std::string& server, uint32_t weight,
+                 std::string* error);
+  // The operator's weight of a server, if one was set.
+  std::optional<uint32_t> weightOverride(const runtime::ServerState& server) const;
 
   std::optional<ServerCheckStatus> status(const runtime::ServerState& server) const;
 

@@ -368,6 +368,7 @@ void Session::finish(char who, char phase) {
   phase_ = Phase::kClosed;
   termination_[0] = who;
   termination_[1] = phase;
+  if (who == 'P') frontend_.state->rejected.fetch_add(1, std::memory_order_relaxed);
   timer_.cancel();
   if (waiter_) {
     backend_->state->remove(waiter_);

@@ -104,6 +104,8 @@ class ConnectionGate {
 struct FrontendState {
   ConnectionGate gate;
   std::atomic<uint64_t> total{0};
+  // Connections lb closed itself (termination P: no backend, the backend's queue full).
+  std::atomic<uint64_t> rejected{0};
 };
 
 // Owns the live state objects and hands the same ones to every snapshot that keeps the

@@ -196,11 +196,18 @@ Agent::Agent(const std::string& config_text, std::vector<std::string> extra_args
   if (std::find(extra_args.begin(), extra_args.end(), "--threads") == extra_args.end()) {
     argv.insert(argv.end(), {"--threads", "2"});
   }
+  // Tests run in parallel: the management API on a port of the kernel's choosing.
+  if (std::find(extra_args.begin(), extra_args.end(), "--grpc") == extra_args.end()) {
+    argv.insert(argv.end(), {"--grpc", "127.0.0.1:0"});
+  }
   argv.insert(argv.end(), extra_args.begin(), extra_args.end());
   process_ = std::make_unique<Process>(argv, options);
   if (!process_->waitFor(std::regex("configuration version 1 applied"))) {
     throw std::runtime_error("lb-agent did not start:\n" + process_->output());
   }
+  auto api = process_->waitFor(std::regex("management API listening on ([^\n]+)\n"));
+  if (!api) throw std::runtime_error("lb-agent did not open its API:\n" + process_->output());
+  grpc_address_ = (*api)[1];
   std::string out = process_->output();
   std::regex listening("frontend '([^']+)' listening on .*:([0-9]+)\n");
   for (std::sregex_iterator it(out.begin(), out.end(), listening), end; it != end; ++it) {

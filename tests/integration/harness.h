@@ -110,6 +110,9 @@ class Agent {
                  ProcessOptions options = {});
   // The port the frontend listens on (its first bind).
   uint16_t port(const std::string& frontend) const;
+  // Where its management API listens ("127.0.0.1:PORT").
+  const std::string& grpcAddress() const { return grpc_address_; }
+  const std::string& configPath() const { return config_path_; }
   Process& process() { return *process_; }
   // Rewrites the config file and sends SIGHUP; waits for the reload to be logged.
   bool reload(const std::string& config_text);
@@ -121,6 +124,7 @@ class Agent {
   std::string config_path_;
   std::unique_ptr<Process> process_;
   std::map<std::string, uint16_t> ports_;
+  std::string grpc_address_;
   int version_ = 1;
 };
 

@@ -346,7 +346,7 @@ TEST(HealthTest, TcpCheckConnectSendProxyIsRefusedNotIgnored) {
                                                 "    option tcp-check\n"
                                                 "    tcp-check connect send-proxy\n"
                                                 "    server web1 127.0.0.1:8080 check\n"));
-  Process agent({LB_AGENT_PATH, "-f", file, "--threads", "1"});
+  Process agent({LB_AGENT_PATH, "-f", file, "--threads", "1", "--grpc", "127.0.0.1:0"});
   EXPECT_EQ(agent.wait(), 1);
   // Refused with the line that asks for it, as `lb-agent -c` refuses it.
   EXPECT_NE(agent.output().find("lb.cfg:11: error: 'tcp-check connect send-proxy' (PROXY "

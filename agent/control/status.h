@@ -1,0 +1,31 @@
+#pragma once
+
+#include <functional>
+#include <string>
+
+#include "agent/control/control_plane.h"
+#include "lb/v1/agent.pb.h"
+
+namespace lb::control {
+
+// What the agent says about itself beyond the control plane.
+struct AgentIdentity {
+  std::string name;
+  common::WallTime started_at{};
+  // Log lines the log output dropped so far (0 when unknown).
+  std::function<uint64_t()> log_lines_dropped;
+};
+
+// The whole state, as GetStatus answers (`backend` non-empty: only that backend, no
+// frontends). Control thread: it reads the snapshot, the checker and the live counters.
+lb::v1::GetStatusResponse buildStatus(ControlPlane& control, const AgentIdentity& identity,
+                                      const std::string& backend);
+
+// One server now.
+lb::v1::ServerStatus serverStatus(ControlPlane& control, const runtime::BackendRuntime& backend,
+                                  const runtime::ServerRuntime& server);
+
+// "roundrobin", "static-rr", ... as HAProxy spells them.
+std::string balanceName(const lb::v1::Balance& balance);
+
+}  // namespace lb::control
