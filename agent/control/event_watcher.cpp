@@ -29,7 +29,14 @@ EventWatcher::EventWatcher(EventLog& log, const lb::v1::WatchEventsRequest& requ
   s->set_lost(backlog.lost);
   s->set_restarted(backlog.restarted);
   queue_.push_back(std::move(start));
-  for (const auto& event : backlog.events) offer(event);
+  // The replay is queued whole (the ring bounds it); the queue's bound is for live events.
+  for (const auto& event : backlog.events) {
+    if (!wanted(event)) continue;
+    lb::v1::WatchEventsResponse message;
+    *message.mutable_event() = event;
+    queue_.push_back(std::move(message));
+    ++replay_;
+  }
   writeNextLocked();
 }
 
@@ -40,29 +47,35 @@ bool EventWatcher::wanted(const lb::v1::Event& event) const {
 
 void EventWatcher::offer(const lb::v1::Event& event) {
   if (finished_ || !wanted(event)) return;
-  if (queue_.size() >= max_queue_) {
+  if (queue_.size() >= max_queue_ + replay_) {
     ++lost_;
     last_lost_ = event.sequence();
     return;
   }
-  if (lost_ > 0) {
-    // Room again: say what was lost before the events that follow.
-    lb::v1::WatchEventsResponse lost;
-    lost.mutable_lost()->set_count(lost_);
-    lost.mutable_lost()->set_last_dropped(last_lost_);
-    queue_.push_back(std::move(lost));
-    lost_ = 0;
-  }
+  queueLostLocked();  // room again: say what was lost before the events that follow
   lb::v1::WatchEventsResponse message;
   *message.mutable_event() = event;
   queue_.push_back(std::move(message));
   writeNextLocked();
 }
 
+void EventWatcher::queueLostLocked() {
+  if (lost_ == 0) return;
+  lb::v1::WatchEventsResponse lost;
+  lost.mutable_lost()->set_count(lost_);
+  lost.mutable_lost()->set_last_dropped(last_lost_);
+  queue_.push_back(std::move(lost));
+  lost_ = 0;
+}
+
 void EventWatcher::writeNextLocked() {
-  if (in_flight_ || finished_ || queue_.empty()) return;
+  if (in_flight_ || finished_) return;
+  // The queue drained after events were dropped: say so now, not only with the next event.
+  if (queue_.empty()) queueLostLocked();
+  if (queue_.empty()) return;
   writing_ = std::move(queue_.front());
   queue_.pop_front();
+  if (replay_ > 0 && writing_.has_event()) --replay_;
   in_flight_ = true;
   StartWrite(&writing_);
 }

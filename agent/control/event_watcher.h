@@ -34,6 +34,8 @@ class EventWatcher : public grpc::ServerWriteReactor<lb::v1::WatchEventsResponse
   void offer(const lb::v1::Event& event);
   // Writes the next message when none is in flight. Lock held.
   void writeNextLocked();
+  // Queues an EventsLost message for the events dropped since the last one. Lock held.
+  void queueLostLocked();
   // Ends the stream once no write is in flight (once). Lock held.
   void finishLocked();
 
@@ -48,6 +50,7 @@ class EventWatcher : public grpc::ServerWriteReactor<lb::v1::WatchEventsResponse
   bool in_flight_ = false;
   bool finished_ = false;  // no more writes: cancelled, or the client is gone
   bool finish_called_ = false;
+  size_t replay_ = 0;  // replayed events still queued: they do not count against the bound
   uint64_t lost_ = 0;
   uint64_t last_lost_ = 0;
 };

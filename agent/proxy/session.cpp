@@ -309,6 +309,7 @@ void Session::retry() {
 }
 
 void Session::onRelayStep(const Relay::Step& step) {
+  accountBytes();
   switch (step.end) {
     case Relay::End::kRunning:
       break;
@@ -374,11 +375,7 @@ void Session::finish(char who, char phase) {
     backend_->state->remove(waiter_);
     waiter_.reset();
   }
-  if (last_server_) {
-    auto& state = *backend_->servers[*last_server_].state;
-    state.bytes_in.fetch_add(relay_.bytes(Relay::Dir::kUp), std::memory_order_relaxed);
-    state.bytes_out.fetch_add(relay_.bytes(Relay::Dir::kDown), std::memory_order_relaxed);
-  }
+  accountBytes();
   log();
   // The sockets close after the counts are given back: a client that reconnects as soon as it
   // sees the close is balanced on up-to-date counts (leastconn, first, maxconn).
@@ -393,6 +390,19 @@ void Session::finish(char who, char phase) {
 }
 
 // ---- helpers ----
+
+void Session::accountBytes() {
+  if (!last_server_) return;
+  uint64_t up = relay_.bytes(Relay::Dir::kUp), down = relay_.bytes(Relay::Dir::kDown);
+  if (up == accounted_up_ && down == accounted_down_) return;
+  auto& state = *backend_->servers[*last_server_].state;
+  if (up != accounted_up_) state.bytes_in.fetch_add(up - accounted_up_, std::memory_order_relaxed);
+  if (down != accounted_down_) {
+    state.bytes_out.fetch_add(down - accounted_down_, std::memory_order_relaxed);
+  }
+  accounted_up_ = up;
+  accounted_down_ = down;
+}
 
 RelayTimeouts Session::timeouts() const {
   RelayTimeouts t;

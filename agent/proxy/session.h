@@ -87,6 +87,9 @@ class Session : public std::enable_shared_from_this<Session> {
   // Counts a failed connect for passive checks (`observe layer4`); true when it reached the
   // server's error-limit (the retry then avoids that server).
   bool observeConnectError(size_t server, bool timed_out);
+  // Adds the bytes relayed since the last time to the server's counters (status pages and
+  // metrics see long connections' traffic as it flows).
+  void accountBytes();
   Clock::time_point now() const { return worker_.poller().now(); }
   // The timeouts of an established session (built when needed: a session is kept small).
   RelayTimeouts timeouts() const;
@@ -117,6 +120,8 @@ class Session : public std::enable_shared_from_this<Session> {
   size_t worker_slot_ = 0;
   std::optional<size_t> last_server_;  // the server of the last connect attempt
   uint32_t retries_done_ = 0;
+  uint64_t accounted_up_ = 0;
+  uint64_t accounted_down_ = 0;
   bool redispatched_ = false;
   bool redispatch_next_ = false;
   bool avoid_last_server_ = false;  // its failure tripped the passive error-limit

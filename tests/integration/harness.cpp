@@ -446,6 +446,71 @@ BlackholeListener::~BlackholeListener() {
   for (int fd : fillers_) ::close(fd);
 }
 
+FreezableForwarder::FreezableForwarder(uint16_t target_port)
+    : listener_("127.0.0.1", 4), target_(target_port), thread_([this] { run(); }) {}
+
+FreezableForwarder::~FreezableForwarder() {
+  stop_ = true;
+  thread_.join();
+}
+
+void FreezableForwarder::run() {
+  std::vector<std::pair<int, int>> pairs;  // client, target
+  while (!stop_) {
+    int client = listener_.accept(20ms);
+    if (client >= 0) {
+      sockaddr_storage storage;
+      socklen_t length;
+      fill(storage, length, "127.0.0.1", target_);
+      int target = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+      // A small receive buffer: frozen, the target's writes stall soon.
+      int small = 16384;
+      ::setsockopt(target, SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
+      if (::connect(target, reinterpret_cast<sockaddr*>(&storage), length) != 0) {
+        ::close(client);
+        ::close(target);
+        continue;
+      }
+      pairs.emplace_back(client, target);
+    }
+    for (auto it = pairs.begin(); it != pairs.end();) {
+      bool closed = false;
+      for (int direction = 0; direction < 2 && !closed; ++direction) {
+        int from = direction == 0 ? it->first : it->second;
+        int to = direction == 0 ? it->second : it->first;
+        if (direction == 1 && frozen_) continue;
+        char buffer[16384];
+        while (true) {
+          ssize_t n = ::recv(from, buffer, sizeof buffer, MSG_DONTWAIT);
+          if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK)) closed = true;
+          if (n <= 0) break;
+          size_t done = 0;
+          while (done < static_cast<size_t>(n)) {
+            ssize_t w = ::send(to, buffer + done, static_cast<size_t>(n) - done, MSG_NOSIGNAL);
+            if (w <= 0) {
+              closed = true;
+              break;
+            }
+            done += static_cast<size_t>(w);
+          }
+          if (closed) break;
+        }
+      }
+      if (closed) {
+        ::close(it->first);
+        ::close(it->second);
+        it = pairs.erase(it);
+      } else {
+        ++it;
+      }
+    }
+  }
+  for (auto& [client, target] : pairs) {
+    ::close(client);
+    ::close(target);
+  }
+}
+
 bool hasIpv6Loopback() {
   int fd = ::socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd < 0) return false;

@@ -6,6 +6,7 @@
 
 #include <sys/types.h>
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <map>
@@ -194,6 +195,27 @@ class BlackholeListener {
   RawListener listener_;
   std::vector<int> fillers_;
   bool hangs_ = false;
+};
+
+// A TCP forwarder on 127.0.0.1 to a local port, for one connection at a time, that can stop
+// reading from the target: a client behind it looks, to the target, like one that stopped
+// reading (its socket buffers fill, its flow-control windows close).
+class FreezableForwarder {
+ public:
+  explicit FreezableForwarder(uint16_t target_port);
+  ~FreezableForwarder();
+  uint16_t port() const { return listener_.port(); }
+  void freeze() { frozen_ = true; }
+  void thaw() { frozen_ = false; }
+
+ private:
+  void run();
+
+  RawListener listener_;
+  uint16_t target_;
+  std::atomic<bool> frozen_{false};
+  std::atomic<bool> stop_{false};
+  std::thread thread_;
 };
 
 // A port on 127.0.0.1 where nothing listens (connections are refused).
