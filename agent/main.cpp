@@ -130,7 +130,8 @@ int main(int argc, char** argv) {
                  "bearer tokens file: lines 'NAME ROLE SHA256HEX', ROLE read or admin")
       ->check(CLI::ExistingFile);
   app.add_flag("--grpc-insecure", flags.grpc_insecure,
-               "serve a non-loopback --grpc address without TLS anyway");
+               "serve a non-loopback --grpc address without TLS, or with TLS but "
+               "no tokens or client CA, anyway");
   app.add_option("--http", flags.http, "metrics and monitor HTTP address (not served yet)")
       ->capture_default_str();
   app.add_option("--state-dir", flags.state_dir,

@@ -1,9 +1,12 @@
 #include "agent/config/diff.h"
 
 #include <google/protobuf/descriptor.h>
+#include <google/protobuf/io/coded_stream.h>
+#include <google/protobuf/io/zero_copy_stream_impl_lite.h>
 #include <google/protobuf/util/message_differencer.h>
 
-#include <map>
+#include <string_view>
+#include <unordered_map>
 #include <vector>
 
 namespace lb::config {
@@ -40,11 +43,39 @@ void differingFields(const Message& a, const Message& b, const std::string& pref
   }
 }
 
+// Most items of a large configuration are unchanged: equal encodings settle them without the
+// field by field walk (deterministic, so equal messages encode alike). The buffers are the
+// caller's, reused from one item to the next.
+bool sameEncoding(const Message& a, const Message& b, std::string& ea, std::string& eb) {
+  auto encode = [](const Message& m, std::string& out) {
+    out.clear();
+    google::protobuf::io::StringOutputStream stream(&out);
+    google::protobuf::io::CodedOutputStream coded(&stream);
+    coded.SetSerializationDeterministic(true);
+    m.SerializeToCodedStream(&coded);
+  };
+  encode(a, ea);
+  encode(b, eb);
+  return ea == eb;
+}
+
 template <typename T>
-std::map<std::string, const T*> byName(const google::protobuf::RepeatedPtrField<T>& items) {
-  std::map<std::string, const T*> out;
+std::unordered_map<std::string_view, const T*> byName(
+    const google::protobuf::RepeatedPtrField<T>& items) {
+  std::unordered_map<std::string_view, const T*> out;
+  out.reserve(items.size());
   for (const auto& item : items) out.emplace(item.name(), &item);
   return out;
+}
+
+template <typename T>
+bool sameNames(const google::protobuf::RepeatedPtrField<T>& a,
+               const google::protobuf::RepeatedPtrField<T>& b) {
+  if (a.size() != b.size()) return false;
+  for (int i = 0; i < a.size(); ++i) {
+    if (a.Get(i).name() != b.Get(i).name()) return false;
+  }
+  return true;
 }
 
 // Added, removed and changed items of one kind, in the order of `to` (added, changed) and of
@@ -55,6 +86,21 @@ void compare(const google::protobuf::RepeatedPtrField<T>& from,
              const std::string& skip, google::protobuf::RepeatedPtrField<std::string>* added,
              google::protobuf::RepeatedPtrField<std::string>* removed,
              google::protobuf::RepeatedPtrField<lb::v1::ConfigDiff::Change>* changed) {
+  std::string ea, eb;
+  auto compareOne = [&](const T& before, const T& after) {
+    if (skip.empty() && sameEncoding(before, after, ea, eb)) return;
+    std::vector<std::string> fields;
+    differingFields(before, after, "", skip, fields);
+    if (fields.empty()) return;
+    auto* change = changed->Add();
+    change->set_name(name_prefix + after.name());
+    for (auto& f : fields) change->add_fields(std::move(f));
+  };
+  // The usual change keeps every name in its place: compare pairwise, no lookup.
+  if (sameNames(from, to)) {
+    for (int i = 0; i < to.size(); ++i) compareOne(from.Get(i), to.Get(i));
+    return;
+  }
   auto before = byName(from);
   auto after = byName(to);
   for (const auto& item : to) {
@@ -63,16 +109,27 @@ void compare(const google::protobuf::RepeatedPtrField<T>& from,
       added->Add(name_prefix + item.name());
       continue;
     }
-    std::vector<std::string> fields;
-    differingFields(*it->second, item, "", skip, fields);
-    if (fields.empty()) continue;
-    auto* change = changed->Add();
-    change->set_name(name_prefix + item.name());
-    for (auto& f : fields) change->add_fields(std::move(f));
+    compareOne(*it->second, item);
   }
   for (const auto& item : from) {
     if (after.find(item.name()) == after.end()) removed->Add(name_prefix + item.name());
   }
+}
+
+// Whether the servers both lists have are in another order.
+bool reordered(const google::protobuf::RepeatedPtrField<lb::v1::Server>& from,
+               const google::protobuf::RepeatedPtrField<lb::v1::Server>& to) {
+  if (sameNames(from, to)) return false;
+  auto before = byName(from);
+  auto after = byName(to);
+  std::vector<std::string_view> kept_from, kept_to;
+  for (const auto& s : from) {
+    if (after.contains(s.name())) kept_from.push_back(s.name());
+  }
+  for (const auto& s : to) {
+    if (before.contains(s.name())) kept_to.push_back(s.name());
+  }
+  return kept_from != kept_to;
 }
 
 std::string plural(int n, const std::string& word) {
@@ -117,6 +174,18 @@ lb::v1::ConfigDiff diff(const lb::v1::Config& from, const lb::v1::Config& to) {
     if (it == before.end()) continue;
     compare(it->second->servers(), backend.servers(), backend.name() + "/", "",
             d.mutable_servers_added(), d.mutable_servers_removed(), d.mutable_servers_changed());
+    if (reordered(it->second->servers(), backend.servers())) {
+      // The order decides `balance first` and the round-robin rotation.
+      lb::v1::ConfigDiff::Change* change = nullptr;
+      for (auto& c : *d.mutable_backends_changed()) {
+        if (c.name() == backend.name()) change = &c;
+      }
+      if (change == nullptr) {
+        change = d.add_backends_changed();
+        change->set_name(backend.name());
+      }
+      change->add_fields("servers");
+    }
   }
   d.set_summary(summarize(d));
   return d;

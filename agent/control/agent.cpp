@@ -53,7 +53,7 @@ int Agent::run() {
   }
   if (!options_.config_files.empty()) {
     applyFiles("startup");
-  } else if (control_.persisted()) {
+  } else if (control_.persisted() && control_.persisted()->version() > 0) {
     restore();
   } else {
     spdlog::info(

@@ -2,9 +2,10 @@
 
 #include <spdlog/spdlog.h>
 
+#include <unordered_set>
+
 #include <boost/asio/post.hpp>
 
-#include "agent/common/proto_time.h"
 #include "agent/config/diff.h"
 #include "agent/config/suggest.h"
 #include "agent/config/validator.h"
@@ -13,39 +14,6 @@
 namespace lb::control {
 
 namespace asio = boost::asio;
-
-namespace {
-
-// Event sequence numbers reserved ahead on disk: a restarted agent starts above the last
-// reservation, so sequences never repeat, at one state write per this many events.
-constexpr uint64_t kSequenceBlock = 10000;
-
-lb::v1::ServerStatus::AdminState toProto(runtime::AdminState state) {
-  switch (state) {
-    case runtime::AdminState::kDrain:
-      return lb::v1::ServerStatus::DRAIN;
-    case runtime::AdminState::kMaint:
-      return lb::v1::ServerStatus::MAINT;
-    case runtime::AdminState::kReady:
-      break;
-  }
-  return lb::v1::ServerStatus::READY;
-}
-
-std::optional<runtime::AdminState> fromProto(lb::v1::ServerStatus::AdminState state) {
-  switch (state) {
-    case lb::v1::ServerStatus::READY:
-      return runtime::AdminState::kReady;
-    case lb::v1::ServerStatus::DRAIN:
-      return runtime::AdminState::kDrain;
-    case lb::v1::ServerStatus::MAINT:
-      return runtime::AdminState::kMaint;
-    default:
-      return std::nullopt;
-  }
-}
-
-}  // namespace
 
 const char* toString(ApplyStatus status) {
   switch (status) {
@@ -73,11 +41,13 @@ ControlPlane::ControlPlane(boost::asio::io_context& io, common::TimeSource& time
       options_(std::move(options)),
       events_(options_.name, options_.event_ring, &time),
       prober_(io, time),
-      checker_(io, time, prober_,
-               health::HealthChecker::Hooks{&events_,
-                                            [this](const runtime::ServerState* server) {
-                                              if (proxy_) proxy_->shutdownSessions(server);
-                                            }}),
+      checker_(
+          io, time, prober_,
+          health::HealthChecker::Hooks{&events_,
+                                       [this](std::shared_ptr<const runtime::ServerState> server) {
+                                         if (proxy_) proxy_->shutdownSessions(std::move(server));
+                                       }}),
+      removed_timer_(time_.makeTimer()),
       loader_guard_(loader_io_.get_executor()),
       loader_([this] { loader_io_.run(); }) {}
 
@@ -207,6 +177,7 @@ void ControlPlane::apply(config::LoadResult loaded, const ApplyOptions& options,
     }
     it = forget ? server_changes_.erase(it) : std::next(it);
   }
+  if (runtime_) boundRemovedSessions(*runtime_, *next);
   runtime_ = next;
   applied_.config = std::move(loaded.config);
   applied_.version = version;
@@ -225,24 +196,69 @@ void ControlPlane::apply(config::LoadResult loaded, const ApplyOptions& options,
   *pending = std::move(result);
 }
 
+std::string ApplyResult::summary() const {
+  if (ok()) return diff.summary();
+  if (!message.empty()) return message;
+  std::string why = std::to_string(diagnostics.errorCount()) + " error" +
+                    (diagnostics.errorCount() == 1 ? "" : "s");
+  for (const auto& d : diagnostics.all()) {
+    if (d.severity == config::Severity::kError) return why + ", first: " + d.toString();
+  }
+  return why;
+}
+
+void ControlPlane::boundRemovedSessions(const runtime::Runtime& previous,
+                                        const runtime::Runtime& next) {
+  if (!next.hard_stop_after) return;
+  std::unordered_set<uint64_t> kept;
+  for (const auto& backend : next.backends) {
+    for (const auto& server : backend->servers) kept.insert(server.state->id);
+  }
+  std::vector<std::shared_ptr<runtime::ServerState>> removed;
+  for (const auto& backend : previous.backends) {
+    for (const auto& server : backend->servers) {
+      if (!kept.contains(server.state->id)) removed.push_back(server.state);
+    }
+  }
+  if (removed.empty()) return;
+  removed_.emplace(time_.now() + *next.hard_stop_after, std::move(removed));
+  removed_timer_->armAt(removed_.begin()->first, [this] { closeRemovedSessions(); });
+}
+
+void ControlPlane::closeRemovedSessions() {
+  const common::MonoTime now = time_.now();
+  // A server added back meanwhile (same identity, so the same state) is in force again.
+  std::unordered_set<uint64_t> in_force;
+  for (const auto& backend : runtime_->backends) {
+    for (const auto& server : backend->servers) in_force.insert(server.state->id);
+  }
+  uint32_t closing = 0;
+  while (!removed_.empty() && removed_.begin()->first <= now) {
+    for (const auto& server : removed_.begin()->second) {
+      uint32_t active = server->active.load();
+      if (active == 0 || in_force.contains(server->id)) continue;
+      closing += active;
+      if (proxy_) proxy_->shutdownSessions(server);
+    }
+    removed_.erase(removed_.begin());
+  }
+  if (closing > 0) {
+    spdlog::info("hard-stop-after: closing {} connection{} to removed servers", closing,
+                 closing == 1 ? "" : "s");
+  }
+  if (!removed_.empty()) {
+    removed_timer_->armAt(removed_.begin()->first, [this] { closeRemovedSessions(); });
+  }
+}
+
 ApplyResult ControlPlane::refuse(ApplyResult result, const ApplyOptions& options) {
   lb::v1::Event event;
   event.set_type(lb::v1::Event::CONFIG_REFUSED);
   event.set_config_version(applied_.version);
   event.set_origin(options.origin);
-  std::string why = result.message;
-  if (why.empty()) {
-    why = std::to_string(result.diagnostics.errorCount()) + " error" +
-          (result.diagnostics.errorCount() == 1 ? "" : "s");
-    for (const auto& d : result.diagnostics.all()) {
-      if (d.severity == config::Severity::kError) {
-        why += ", first: " + d.toString();
-        break;
-      }
-    }
-  }
   event.set_message("configuration refused (" + std::string(toString(result.status)) +
-                    (options.origin.empty() ? "" : ", from " + options.origin) + "): " + why);
+                    (options.origin.empty() ? "" : ", from " + options.origin) +
+                    "): " + result.summary());
   events_.publish(std::move(event));
   return result;
 }
@@ -304,68 +320,6 @@ ServerChangeResult ControlPlane::changeServer(const std::string& backend, const 
                  error);
   }
   return result;
-}
-
-bool ControlPlane::useStateDir(const std::string& dir, std::string* error) {
-  state_file_ = std::make_unique<StateFile>(dir);
-  persisted_ = state_file_->load(error);
-  if (!error->empty()) return false;
-  if (persisted_) {
-    // The configuration the previous run had is the one an apply is compared with: the same
-    // again keeps its version.
-    applied_.config = persisted_->config();
-    applied_.version = persisted_->version();
-    events_.startAt(persisted_->event_sequence_reserved());
-    for (const auto& s : persisted_->servers()) {
-      ServerChange change;
-      change.admin = fromProto(s.admin_state());
-      if (s.has_weight()) change.weight = s.weight();
-      server_changes_[{s.backend(), s.server()}] = change;
-    }
-  }
-  sequences_reserved_ = events_.lastSequence() + 1;
-  events_.setReservation(sequences_reserved_,
-                         [this](uint64_t next) { return reserveSequences(next); });
-  return true;
-}
-
-uint64_t ControlPlane::reserveSequences(uint64_t next) {
-  sequences_reserved_ = next + kSequenceBlock;
-  std::string error;
-  if (!persist(&error)) spdlog::warn("cannot save the event sequence reservation: {}", error);
-  return sequences_reserved_;
-}
-
-void ControlPlane::restoreServerChanges() {
-  auto changes = server_changes_;
-  for (const auto& [key, change] : changes) {
-    auto result = changeServer(key.first, key.second, change);
-    if (result.code != ServerChangeResult::Code::kOk) server_changes_.erase(key);
-  }
-}
-
-bool ControlPlane::persist(std::string* error) {
-  if (!state_file_) return true;
-  lb::v1::PersistedState state;
-  state.set_version(applied_.version);
-  *state.mutable_config() = applied_.config;
-  for (const auto& text : applied_.texts) {
-    auto* source = state.mutable_sources()->add_files();
-    source->set_name(text.name);
-    source->set_format(config::formatName(text.format));
-    source->set_content(text.text);
-  }
-  *state.mutable_applied_at() = common::toProto(applied_.at);
-  state.set_applied_by(applied_.by);
-  for (const auto& [key, change] : server_changes_) {
-    auto* server = state.add_servers();
-    server->set_backend(key.first);
-    server->set_server(key.second);
-    if (change.admin) server->set_admin_state(toProto(*change.admin));
-    if (change.weight) server->set_weight(*change.weight);
-  }
-  state.set_event_sequence_reserved(sequences_reserved_);
-  return state_file_->save(state, error);
 }
 
 std::vector<proxy::ListeningAddress> ControlPlane::listening() const {

@@ -63,6 +63,9 @@ struct ApplyResult {
     return status == ApplyStatus::kApplied || status == ApplyStatus::kUnchanged ||
            status == ApplyStatus::kDryRun;
   }
+  // One phrase for logs and events: the diff's summary, or why it was refused ("2 errors,
+  // first: lb.cfg:12: ...").
+  std::string summary() const;
 };
 
 // The configuration in force and where it came from.
@@ -171,6 +174,10 @@ class ControlPlane {
   // Writes the state file (with a state directory); false with *error when it could not.
   bool persist(std::string* error);
   uint64_t reserveSequences(uint64_t next);
+  // With hard-stop-after, the connections of servers an apply removed are closed that long
+  // after it (as HAProxy's old process is stopped after a reload).
+  void boundRemovedSessions(const runtime::Runtime& previous, const runtime::Runtime& next);
+  void closeRemovedSessions();
 
   boost::asio::io_context& io_;
   common::TimeSource& time_;
@@ -187,6 +194,9 @@ class ControlPlane {
   std::unique_ptr<StateFile> state_file_;
   std::optional<lb::v1::PersistedState> persisted_;
   uint64_t sequences_reserved_ = 0;
+  // Removed servers whose connections close at a time (hard-stop-after), and the timer.
+  std::multimap<common::MonoTime, std::vector<std::shared_ptr<runtime::ServerState>>> removed_;
+  std::unique_ptr<common::Timer> removed_timer_;
 
   boost::asio::io_context loader_io_{1};
   boost::asio::executor_work_guard<boost::asio::io_context::executor_type> loader_guard_;

@@ -37,19 +37,6 @@ bool authorized(const Authenticator& auth, grpc::CallbackServerContext* context,
   return false;
 }
 
-std::optional<runtime::AdminState> adminState(lb::v1::ServerStatus::AdminState state) {
-  switch (state) {
-    case lb::v1::ServerStatus::READY:
-      return runtime::AdminState::kReady;
-    case lb::v1::ServerStatus::DRAIN:
-      return runtime::AdminState::kDrain;
-    case lb::v1::ServerStatus::MAINT:
-      return runtime::AdminState::kMaint;
-    default:
-      return std::nullopt;
-  }
-}
-
 // Parses and validates what the request carries (on the loader thread).
 config::LoadResult loadRequest(const lb::v1::ApplyConfigRequest& request, common::Resolver& names) {
   if (request.has_sources()) {
@@ -130,10 +117,9 @@ grpc::ServerUnaryReactor* AgentService::ApplyConfig(grpc::CallbackServerContext*
                 [this, reactor, response, options](config::LoadResult loaded) {
                   control_.apply(std::move(loaded), options,
                                  [this, reactor, response, options](const ApplyResult& result) {
-                                   spdlog::info("ApplyConfig from {}: {}{}, version {} ({})",
+                                   spdlog::info("ApplyConfig from {}: {}, version {} ({})",
                                                 options.origin, toString(result.status),
-                                                options.dry_run ? " (dry run)" : "", result.version,
-                                                result.diff.summary());
+                                                result.version, result.summary());
                                    if (!result.ok()) {
                                      reactor->Finish(applyStatus(result));
                                      return;
@@ -227,7 +213,7 @@ grpc::ServerUnaryReactor* AgentService::SetServerState(grpc::CallbackServerConte
   Caller caller;
   if (!authorized(auth_, context, Role::kAdmin, reactor, &caller)) return reactor;
   ServerChange change;
-  change.admin = adminState(request->admin_state());
+  change.admin = fromProto(request->admin_state());
   if (request->has_weight()) change.weight = request->weight();
   change.origin = caller.identity;
   if (request->backend().empty() || request->server().empty()) {

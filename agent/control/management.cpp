@@ -61,6 +61,14 @@ bool ManagementServer::start(const ManagementOptions& options, std::string* erro
              "--grpc-tls-key (and --grpc-tokens), or --grpc-insecure if that is meant";
     return false;
   }
+  if (tls && options.tokens_file.empty() && options.client_ca.empty() &&
+      !isLocalAddress(options.address) && !options.insecure) {
+    // TLS alone encrypts; it does not say who may change the configuration.
+    *error = "the management API at " + options.address +
+             " would let any client that reaches it apply configurations: give --grpc-tokens "
+             "or --grpc-client-ca, or --grpc-insecure if that is meant";
+    return false;
+  }
   if (!options.tokens_file.empty()) {
     auto auth = Authenticator::fromFile(options.tokens_file, !options.client_ca.empty(), error);
     if (!auth) return false;

@@ -14,7 +14,16 @@ namespace lb::control {
 
 namespace {
 
-lb::v1::ServerStatus::AdminState adminProto(runtime::AdminState state) {
+const lb::v1::Backend* configOf(const lb::v1::Config& config, const std::string& name) {
+  for (const auto& be : config.backends()) {
+    if (be.name() == name) return &be;
+  }
+  return nullptr;
+}
+
+}  // namespace
+
+lb::v1::ServerStatus::AdminState toProto(runtime::AdminState state) {
   switch (state) {
     case runtime::AdminState::kDrain:
       return lb::v1::ServerStatus::DRAIN;
@@ -26,14 +35,18 @@ lb::v1::ServerStatus::AdminState adminProto(runtime::AdminState state) {
   return lb::v1::ServerStatus::READY;
 }
 
-const lb::v1::Backend* configOf(const lb::v1::Config& config, const std::string& name) {
-  for (const auto& be : config.backends()) {
-    if (be.name() == name) return &be;
+std::optional<runtime::AdminState> fromProto(lb::v1::ServerStatus::AdminState state) {
+  switch (state) {
+    case lb::v1::ServerStatus::READY:
+      return runtime::AdminState::kReady;
+    case lb::v1::ServerStatus::DRAIN:
+      return runtime::AdminState::kDrain;
+    case lb::v1::ServerStatus::MAINT:
+      return runtime::AdminState::kMaint;
+    default:
+      return std::nullopt;
   }
-  return nullptr;
 }
-
-}  // namespace
 
 std::string balanceName(const lb::v1::Balance& balance) {
   std::string name = lb::v1::Balance::Algorithm_Name(balance.algorithm());
@@ -52,7 +65,7 @@ lb::v1::ServerStatus serverStatus(ControlPlane& control, const runtime::BackendR
   out.set_address(common::formatHostPort(server.address, server.port));
   out.set_op_state(state.op.load() == runtime::OpState::kUp ? lb::v1::ServerStatus::UP
                                                             : lb::v1::ServerStatus::DOWN);
-  out.set_admin_state(adminProto(state.admin.load()));
+  out.set_admin_state(toProto(state.admin.load()));
   out.set_configured_weight(server.weight);
   out.set_effective_weight(state.weight.load());
   out.set_check_enabled(server.check);

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <functional>
+#include <optional>
 #include <string>
 
 #include "agent/control/control_plane.h"
@@ -24,6 +25,10 @@ lb::v1::GetStatusResponse buildStatus(ControlPlane& control, const AgentIdentity
 // One server now.
 lb::v1::ServerStatus serverStatus(ControlPlane& control, const runtime::BackendRuntime& backend,
                                   const runtime::ServerRuntime& server);
+
+// An admin state in the API's terms, and back (nullopt: ADMIN_STATE_UNSPECIFIED or unknown).
+lb::v1::ServerStatus::AdminState toProto(runtime::AdminState state);
+std::optional<runtime::AdminState> fromProto(lb::v1::ServerStatus::AdminState state);
 
 // "roundrobin", "static-rr", ... as HAProxy spells them.
 std::string balanceName(const lb::v1::Balance& balance);

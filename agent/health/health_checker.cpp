@@ -5,6 +5,7 @@
 #include <boost/asio/post.hpp>
 
 #include "agent/common/proto_time.h"
+#include "agent/health/health_task.h"
 
 namespace lb::health {
 
@@ -14,32 +15,6 @@ using runtime::AdminState;
 // At most one warning per interval about checks that could not run.
 constexpr std::chrono::seconds kLocalWarningInterval{10};
 using runtime::OpState;
-
-// Everything the checker keeps for one server; survives applies that keep its identity.
-struct HealthChecker::Task {
-  Task(common::TimeSource& time, HealthSettings settings)
-      : health(settings), timer(time.makeTimer()), ramp_timer(time.makeTimer()) {}
-
-  std::shared_ptr<runtime::ServerState> state;
-  std::string backend;
-  // In the current snapshot (which runtime_ keeps alive).
-  runtime::BackendRuntime* backend_runtime = nullptr;
-  const runtime::ServerRuntime* server = nullptr;
-  std::shared_ptr<const runtime::CheckSpec> spec;  // the backend's, shared
-  ProbeTarget target;
-  ServerHealth health;
-  std::unique_ptr<common::Timer> timer;
-  std::unique_ptr<common::Timer> ramp_timer;
-  bool in_flight = false;
-  bool checked = false;     // a check result has been recorded
-  uint64_t generation = 0;  // results of a probe started before the last apply are dropped
-  std::optional<common::MonoTime> up_since;
-  common::MonoTime due;  // when the scheduled check should start
-  common::WallTime last_change{};
-  // A weight set by an operator; cleared when an apply changes the configured weight.
-  std::optional<uint32_t> weight_override;
-  uint32_t weight() const { return weight_override.value_or(server->weight); }
-};
 
 HealthChecker::HealthChecker(asio::io_context& control, common::TimeSource& time, Prober& prober,
                              Hooks hooks)
@@ -73,9 +48,11 @@ void HealthChecker::apply(std::shared_ptr<const runtime::Runtime> runtime) {
   std::shared_ptr<const runtime::Runtime> previous = std::move(runtime_);
   runtime_ = std::move(runtime);
   std::unordered_map<TaskId, std::unique_ptr<Task>> next;
+  next.reserve(tasks_.size());
   std::vector<Task*> fresh;
   ++generation_;
   by_name_.clear();
+  by_name_.reserve(tasks_.size());
   for (const auto& backend : runtime_->backends) {
     for (const auto& server : backend->servers) {
       const TaskId id = server.state->id;
@@ -110,7 +87,7 @@ void HealthChecker::apply(std::shared_ptr<const runtime::Runtime> runtime) {
         // Check enabled by this apply on a kept server.
         fresh.push_back(task.get());
       }
-      by_name_[{backend->name, server.name}] = id;
+      by_name_[nameKey(backend->name, server.name)] = id;
       next[id] = std::move(task);
     }
   }
@@ -326,7 +303,7 @@ void HealthChecker::handle(Task& task, const Transition& t, bool passive) {
     fill(event);
     publish(std::move(event));
     if (!up && task.server->shutdown_sessions_on_down && hooks_.shutdown_sessions) {
-      hooks_.shutdown_sessions(task.state.get());
+      hooks_.shutdown_sessions(task.state);
     }
     checkBackendAvailability(*task.backend_runtime, usable);
     return;
@@ -393,99 +370,6 @@ void HealthChecker::checkBackendAvailability(const runtime::BackendRuntime& back
     spdlog::error("{}", event.message());
   }
   publish(std::move(event));
-}
-
-bool HealthChecker::setAdminState(const std::string& backend, const std::string& server,
-                                  AdminState state, std::string* error) {
-  auto it = by_name_.find({backend, server});
-  Task* task = it == by_name_.end() ? nullptr : find(it->second);
-  if (task == nullptr) {
-    *error = "no server '" + server + "' in backend '" + backend + "'";
-    return false;
-  }
-  AdminState old = task->state->admin.exchange(state);
-  if (old == state) return true;
-  task->last_change = time_.wallNow();
-  refreshBalancer(task->backend_runtime);
-  const Usable usable = countUsable(*task->backend_runtime);
-  std::string who = task->backend + "/" + task->server->name;
-  std::string message;
-  switch (state) {
-    case AdminState::kMaint:
-      task->timer->cancel();
-      message =
-          "Server " + who + " is going DOWN for maintenance. " + serversLeft(*task, false, usable);
-      break;
-    case AdminState::kDrain:
-      message = "Server " + who + " is entering drain mode: no new connections.";
-      break;
-    case AdminState::kReady:
-      message = "Server " + who + " is " +
-                (old == AdminState::kMaint ? "leaving forced maintenance" : "leaving drain mode") +
-                ". " + serversLeft(*task, true, usable);
-      if (old == AdminState::kMaint && task->server->check && !task->in_flight) {
-        schedule(*task, Millis(0));
-      }
-      break;
-  }
-  spdlog::info("{}", message);
-  auto event = makeEvent(lb::v1::Event::ADMIN_STATE, task);
-  event.set_old_state(runtime::toString(old));
-  event.set_new_state(runtime::toString(state));
-  event.set_message(message);
-  publish(std::move(event));
-  checkBackendAvailability(*task->backend_runtime, usable);
-  return true;
-}
-
-bool HealthChecker::setWeight(const std::string& backend, const std::string& server,
-                              uint32_t weight, std::string* error) {
-  auto it = by_name_.find({backend, server});
-  Task* task = it == by_name_.end() ? nullptr : find(it->second);
-  if (task == nullptr) {
-    *error = "no server '" + server + "' in backend '" + backend + "'";
-    return false;
-  }
-  uint32_t old = task->state->weight.load();
-  task->weight_override = weight;
-  task->ramp_timer->cancel();
-  task->up_since.reset();
-  if (old == weight) return true;
-  task->state->weight.store(weight);
-  refreshBalancer(task->backend_runtime);
-  const Usable usable = countUsable(*task->backend_runtime);
-  std::string message = "Server " + task->backend + "/" + task->server->name +
-                        " weight changed from " + std::to_string(old) + " to " +
-                        std::to_string(weight) + ".";
-  spdlog::info("{}", message);
-  auto event = makeEvent(lb::v1::Event::SERVER_WEIGHT, task);
-  event.set_old_state(std::to_string(old));
-  event.set_new_state(std::to_string(weight));
-  event.set_message(message);
-  publish(std::move(event));
-  checkBackendAvailability(*task->backend_runtime, usable);
-  return true;
-}
-
-std::optional<uint32_t> HealthChecker::weightOverride(const runtime::ServerState& server) const {
-  auto it = tasks_.find(server.id);
-  if (it == tasks_.end()) return std::nullopt;
-  return it->second->weight_override;
-}
-
-std::optional<ServerCheckStatus> HealthChecker::status(const runtime::ServerState& server) const {
-  auto it = tasks_.find(server.id);
-  if (it == tasks_.end()) return std::nullopt;
-  const Task& task = *it->second;
-  ServerCheckStatus out;
-  out.check = task.server->check;
-  out.state = task.health.state();
-  out.health = task.health.health();
-  out.rise = task.health.settings().rise;
-  out.fall = task.health.settings().fall;
-  if (task.checked) out.last = task.health.lastResult();
-  out.last_change = task.last_change;
-  return out;
 }
 
 }  // namespace lb::health

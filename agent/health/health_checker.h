@@ -42,7 +42,7 @@ class HealthChecker : public runtime::PassiveObserver {
   struct Hooks {
     EventSink* events = nullptr;
     // Closes the running sessions of a server (on-marked-down shutdown-sessions).
-    std::function<void(const runtime::ServerState*)> shutdown_sessions;
+    std::function<void(std::shared_ptr<const runtime::ServerState>)> shutdown_sessions;
   };
 
   HealthChecker(boost::asio::io_context& control, common::TimeSource& time, Prober& prober,
@@ -110,7 +110,7 @@ class HealthChecker : public runtime::PassiveObserver {
   std::shared_ptr<const runtime::Runtime> runtime_;
   std::unordered_map<TaskId, std::unique_ptr<Task>> tasks_;
   // BACKEND/SERVER -> task, for admin commands by name.
-  std::map<std::pair<std::string, std::string>, TaskId> by_name_;
+  std::unordered_map<std::string, TaskId> by_name_;  // nameKey(backend, server)
   std::map<std::string, bool> backend_available_;
   // A balancer rebuild costs O(servers) (a weighted map over every server); a backend of
   // thousands of servers whose servers all change state at once (a rack lost, a network split

@@ -196,10 +196,11 @@ void Proxy::abortSessions(Done done) {
   onEveryWorker([](Worker& w) { w.abortSessions(); }, std::move(done));
 }
 
-void Proxy::shutdownSessions(const runtime::ServerState* server) {
+void Proxy::shutdownSessions(std::shared_ptr<const runtime::ServerState> server) {
+  // The state stays alive until every worker has looked: no other server can take its address.
   for (auto& worker : workers_) {
     Worker* w = worker.get();
-    asio::post(w->io(), [w, server] { w->abortSessionsOf(server); });
+    asio::post(w->io(), [w, server] { w->abortSessionsOf(server.get()); });
   }
 }
 

@@ -52,7 +52,7 @@ class Proxy {
   void abortSessions(Done done);
   // Closes the running sessions of one server on every worker (on-marked-down
   // shutdown-sessions). Returns at once.
-  void shutdownSessions(const runtime::ServerState* server);
+  void shutdownSessions(std::shared_ptr<const runtime::ServerState> server);
   // Stops and joins the workers.
   void stop();
 

@@ -1,6 +1,7 @@
 #include "agent/runtime/build.h"
 
 #include <algorithm>
+#include <functional>
 #include <map>
 
 #include "agent/common/proto_time.h"
@@ -71,8 +72,11 @@ class Builder {
     return false;
   }
 
-  std::optional<boost::asio::ip::address> resolve(const std::string& host, const std::string& path,
-                                                  const std::string& what) {
+  // `path` and `what` name the field in an error; they are built only when there is one (a
+  // large backend resolves many addresses).
+  std::optional<boost::asio::ip::address> resolve(const std::string& host,
+                                                  const std::function<std::string()>& path,
+                                                  const std::function<std::string()>& what) {
     std::string problem;
     std::optional<boost::asio::ip::address> address;
     if (context_.resolver != nullptr) {
@@ -82,7 +86,7 @@ class Builder {
       address = boost::asio::ip::make_address(host, ec);
       if (ec) problem = "no resolver for host names";
     }
-    if (!address) fail(path, what + ": cannot resolve '" + host + "' (" + problem + ")");
+    if (!address) fail(path(), what() + ": cannot resolve '" + host + "' (" + problem + ")");
     return address;
   }
 
@@ -105,11 +109,13 @@ class Builder {
     backend->check_spec = makeCheckSpec(be.health_check(), &error, &where);
     if (!backend->check_spec) return fail(path + ".health_check." + where, error);
     bool queue_bounded = be.servers_size() > 0;
+    backend->servers.reserve(be.servers_size());
     for (int j = 0; j < be.servers_size(); ++j) {
       const auto& s = be.servers(j);
-      std::string spath = path + at(".servers", j);
       ServerRuntime server;
-      if (!makeServer(be, s, spath, server)) return false;
+      if (!makeServer(
+              be, s, [&] { return path + at(".servers", j); }, server))
+        return false;
       if (server.maxqueue > 0) {
         backend->queue_limit += server.maxqueue;
       } else {
@@ -123,13 +129,14 @@ class Builder {
     return true;
   }
 
-  bool makeServer(const lb::v1::Backend& be, const lb::v1::Server& s, const std::string& path,
-                  ServerRuntime& server) {
-    std::string who = "server " + be.name() + "/" + s.name();
+  bool makeServer(const lb::v1::Backend& be, const lb::v1::Server& s,
+                  const std::function<std::string()>& path, ServerRuntime& server) {
+    auto who = [&] { return "server " + be.name() + "/" + s.name(); };
     server.name = s.name();
     server.address = s.address();
     server.port = s.port();
-    auto address = resolve(s.address(), path + ".address", who);
+    auto address = resolve(
+        s.address(), [&] { return path() + ".address"; }, who);
     if (!address) return false;
     server.endpoint = {*address, static_cast<uint16_t>(s.port())};
     server.weight = s.weight();
@@ -141,7 +148,8 @@ class Builder {
     server.check_endpoint = server.endpoint;
     if (s.has_check_port()) server.check_endpoint.port(static_cast<uint16_t>(s.check_port()));
     if (!s.check_addr().empty()) {
-      auto check_address = resolve(s.check_addr(), path + ".check_addr", who);
+      auto check_address = resolve(
+          s.check_addr(), [&] { return path() + ".check_addr"; }, who);
       if (!check_address) return false;
       server.check_endpoint.address(*check_address);
     }
@@ -176,7 +184,9 @@ class Builder {
       for (int j = 0; j < fe.binds_size(); ++j) {
         const auto& b = fe.binds(j);
         std::string bpath = path + at(".binds", j);
-        auto address = resolve(b.address(), bpath + ".address", "frontend " + fe.name() + " bind");
+        auto address = resolve(
+            b.address(), [&] { return bpath + ".address"; },
+            [&] { return "frontend " + fe.name() + " bind"; });
         if (!address) return false;
         BindRuntime bind;
         bind.endpoint = {*address, static_cast<uint16_t>(b.port())};

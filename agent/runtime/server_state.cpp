@@ -100,8 +100,8 @@ std::shared_ptr<T> lookup(std::map<std::string, std::weak_ptr<T>>& map, const st
   return fresh;
 }
 
-template <typename T>
-void prune(std::map<std::string, std::weak_ptr<T>>& map) {
+template <typename Map>
+void prune(Map& map) {
   std::erase_if(map, [](const auto& entry) { return entry.second.expired(); });
 }
 }  // namespace

@@ -9,6 +9,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 namespace lb::runtime {
@@ -122,7 +123,7 @@ class StateStore {
   void collect();
 
  private:
-  std::map<std::string, std::weak_ptr<ServerState>> servers_;
+  std::unordered_map<std::string, std::weak_ptr<ServerState>> servers_;
   uint64_t next_server_id_ = 1;
   std::map<std::string, std::weak_ptr<BackendState>> backends_;
   std::map<std::string, std::weak_ptr<FrontendState>> frontends_;

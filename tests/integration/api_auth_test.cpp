@@ -144,6 +144,18 @@ TEST(ApiAuthTest, MutualTlsAdmitsOnlyCertificatesOfTheClientCa) {
   EXPECT_EQ(rogue.getStatus(&status).error_code(), grpc::StatusCode::UNAVAILABLE);
 }
 
+TEST(ApiAuthTest, TlsOnAPublicAddressStillNeedsTokensOrClientCertificates) {
+  Certificates certs;
+  ASSERT_TRUE(certs.ok);
+  // Checked before anything listens: the agent stops at once.
+  Process refused({LB_AGENT_PATH, "--grpc", "0.0.0.0:0", "--threads", "1", "--grpc-tls-cert",
+                   certs.path("server.crt"), "--grpc-tls-key", certs.path("server.key")});
+  EXPECT_EQ(refused.wait(), 1);
+  EXPECT_THAT(refused.finalOutput(),
+              HasSubstr("would let any client that reaches it apply configurations: give "
+                        "--grpc-tokens or --grpc-client-ca"));
+}
+
 TEST(ApiAuthTest, ABadTokensFileStopsTheStartWithItsLine) {
   TempDir dir;
   Backend web("web");

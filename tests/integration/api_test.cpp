@@ -243,6 +243,32 @@ TEST(ApiTest, DrainSendsNoNewConnectionThereWhileAnOpenOneKeepsFlowing) {
   EXPECT_EQ(response.server().configured_weight(), 1u);
 }
 
+TEST(ApiTest, ARemovedServersConnectionsCloseAfterHardStopAfterTheOthersStay) {
+  Backend echo1("echo1", "echo"), echo2("echo2", "echo");
+  const std::string global = "global\n    hard-stop-after 3s\n";
+  Agent agent(global + config({{"s1", echo1.address()}, {"s2", echo2.address()}}));
+  Client kept("127.0.0.1", agent.port("fe"));  // round robin: s1, then s2
+  Client removed("127.0.0.1", agent.port("fe"));
+  for (Client* c : {&kept, &removed}) {
+    ASSERT_TRUE(c->send("hello\n"));
+    ASSERT_EQ(c->readLine(), "hello");
+  }
+  ApiClient api(agent.grpcAddress());
+  lb::v1::ApplyConfigResponse response;
+  ASSERT_TRUE(
+      api.applyText(global + config({{"s1", echo1.address()}}, "", bindOf(agent)), &response).ok());
+  EXPECT_THAT(response.diff().summary(), HasSubstr("-1 server"));
+  // The removed server's connection finishes its work first...
+  ASSERT_TRUE(removed.send("still\n"));
+  EXPECT_EQ(removed.readLine(), "still");
+  // ...and is closed once hard-stop-after has passed; the kept server's goes on.
+  EXPECT_TRUE(removed.closedByPeer(20s));
+  EXPECT_TRUE(agent.process().waitFor(
+      std::regex("hard-stop-after: closing 1 connection to removed servers")));
+  ASSERT_TRUE(kept.send("after\n"));
+  EXPECT_EQ(kept.readLine(), "after");
+}
+
 TEST(ApiTest, EventsAfterSinceAreReplayedThenABackendKilledGoesDownWithItsCause) {
   Backend web1("web1"), web2("web2");
   Agent agent(config({{"s1", web1.address()}, {"s2", web2.address()}},
@@ -465,6 +491,32 @@ TEST(ApiTest, AnAgentStartedWithoutConfigurationWaitsForOne) {
   ASSERT_EQ(status.frontends_size(), 1);
   std::string bind = status.frontends(0).binds(0);
   EXPECT_EQ(whoAnswers(static_cast<uint16_t>(std::stoi(bind.substr(bind.rfind(':') + 1)))), "web1");
+}
+
+TEST(ApiTest, AStateDirThatNeverHeldAConfigurationStartsEmptyAgain) {
+  TempDir state;
+  {
+    Process first(
+        {LB_AGENT_PATH, "--state-dir", state.path(), "--grpc", "127.0.0.1:0", "--threads", "1"});
+    auto api_line = first.waitFor(std::regex("management API listening on ([^\n]+)\n"));
+    ASSERT_TRUE(api_line) << first.output();
+    // A refused apply is an event, and events are saved: the directory is no longer empty.
+    ApiClient api((*api_line)[1]);
+    lb::v1::ApplyConfigResponse response;
+    EXPECT_FALSE(
+        api.applyText("frontend fe\n    bind 127.0.0.1:0\n    no-such-keyword\n", &response).ok());
+    first.signal(SIGKILL);
+    first.wait();
+  }
+  Process second(
+      {LB_AGENT_PATH, "--state-dir", state.path(), "--grpc", "127.0.0.1:0", "--threads", "1"});
+  auto api_line = second.waitFor(std::regex("management API listening on ([^\n]+)\n"));
+  ASSERT_TRUE(api_line) << second.output();
+  EXPECT_THAT(second.output(), HasSubstr("started without a configuration"));
+  ApiClient api((*api_line)[1]);
+  lb::v1::GetStatusResponse status;
+  ASSERT_TRUE(api.getStatus(&status).ok());
+  EXPECT_EQ(status.agent().config_version(), 0u);
 }
 
 TEST(ApiTest, APublicAddressWithoutTlsIsRefusedUnlessInsecure) {

@@ -65,6 +65,30 @@ TEST(DiffTest, AddedRemovedAndChangedServersWithTheirFields) {
   EXPECT_EQ(d.summary(), "+1 server, -1 server, 1 changed");
 }
 
+TEST(DiffTest, AServerChangedInPlaceAndAReorderedListAreTold) {
+  // Same names in the same order: compared pairwise.
+  auto d = diff(configOf(kBase),
+                configOf(edit(kBase, "10.0.0.2:80 check", "10.0.0.2:80 check weight 3")));
+  ASSERT_EQ(d.servers_changed_size(), 1);
+  EXPECT_EQ(d.servers_changed(0).name(), "app/s2");
+  EXPECT_THAT(d.servers_changed(0).fields(), ElementsAre("weight"));
+  EXPECT_EQ(d.summary(), "1 changed");
+  // The same servers in another order: no server changed, but the backend did (the order
+  // decides `balance first` and the rotation).
+  std::string swapped = edit(kBase, "    server s1 10.0.0.1:80 check\n", "");
+  swapped = edit(swapped, "    server s2 10.0.0.2:80 check\n",
+                 "    server s2 10.0.0.2:80 check\n    server s1 10.0.0.1:80 check\n");
+  d = diff(configOf(kBase), configOf(swapped));
+  EXPECT_EQ(d.servers_changed_size(), 0);
+  ASSERT_EQ(d.backends_changed_size(), 1);
+  EXPECT_EQ(d.backends_changed(0).name(), "app");
+  EXPECT_THAT(d.backends_changed(0).fields(), ElementsAre("servers"));
+  EXPECT_EQ(d.summary(), "1 changed");
+  // A server removed keeps the others' order: not a reorder.
+  d = diff(configOf(kBase), configOf(edit(kBase, "    server s1 10.0.0.1:80 check\n", "")));
+  EXPECT_EQ(d.backends_changed_size(), 0);
+}
+
 TEST(DiffTest, NestedFieldsAreNamedByTheirPath) {
   std::string next = edit(kBase, "    timeout client 30s\n", "    timeout client 1m\n");
   next = edit(next, "    maxconn 100\n", "    maxconn 200\n");

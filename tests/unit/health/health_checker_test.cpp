@@ -181,10 +181,11 @@ class CheckerTest : public ::testing::Test {
   FakeProber prober_{time_};
   Recorder recorder_{time_};
   std::vector<const runtime::ServerState*> shutdowns_;
-  HealthChecker checker_{io_, time_, prober_,
-                         HealthChecker::Hooks{&recorder_, [this](const runtime::ServerState* s) {
-                                                shutdowns_.push_back(s);
-                                              }}};
+  HealthChecker checker_{
+      io_, time_, prober_,
+      HealthChecker::Hooks{&recorder_, [this](std::shared_ptr<const runtime::ServerState> s) {
+                             shutdowns_.push_back(s.get());
+                           }}};
   runtime::StateStore store_;
   std::shared_ptr<runtime::Runtime> runtime_;
   MonoTime applied_at_;
