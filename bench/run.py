@@ -1,4 +1,4 @@
-#!/usr/bin/env python3
+#!/usr/bin/python3
 """Side-by-side benchmark of lb-agent and HAProxy on the same backends and load generators.
 
 Starts one nginx (backends), one iperf3 server, lb-agent and HAProxy with the same
@@ -357,9 +357,11 @@ class Bench:
         return ["lb", "haproxy"] + (["base"] if self.args.baseline else [])
 
     def startLb(self, cfg, name="lb-agent", log_level="warning", binary=None):
+        # Each agent's management API on a port of its own (several run at once).
         return self.children.start(name, [
             binary or self.args.lb, "-f", cfg, "--threads", str(CORES), "--log-level", log_level,
-            "--name", "bench", "--state-dir", os.path.join(self.workdir, f"{name}-state")])
+            "--name", "bench", "--state-dir", os.path.join(self.workdir, f"{name}-state"),
+            "--grpc", f"127.0.0.1:{freePort()}"])
 
     def startHaproxy(self, cfg, name="haproxy"):
         return self.children.start(name, ["haproxy", "-f", cfg, "-db"])
@@ -381,7 +383,14 @@ class Bench:
             f"{a.rounds} rounds x {a.seconds}s")
         for r in range(a.rounds):
             for target in self.order(r, self.proxies() + ["direct"]):
+                pid = self.procs[target].pid if target in self.procs else None
+                cpu0 = cpuSeconds(pid) if pid else 0.0
                 res = runWrk(self.ports[target]["http"], a.seconds, a.connections, close)
+                if pid and res["rps"] > 0:
+                    # The proxy's own CPU per request: what decides when wrk and nginx, the
+                    # same for both proxies, set the rate on a shared box.
+                    cpu_us = 1e6 * (cpuSeconds(pid) - cpu0) / (res["rps"] * a.seconds)
+                    self.record(f"{name}_cpu_us", target, cpu_us)
                 if res["errors"]:
                     self.errors.append(f"{name} {target} round {r + 1}: {res['errors']} errors")
                 self.record(f"{name}_rps", target, res["rps"])
@@ -499,6 +508,9 @@ class Bench:
         ("p50", "keep-alive latency p50", "ms, lower better", False, "{:.3f}"),
         ("p99", "keep-alive latency p99", "ms, lower better", False, "{:.3f}"),
         ("close_rps", "new connection per request", "req/s", True, "{:,.0f}"),
+        ("keepalive_cpu_us", "CPU per request, keep-alive", "µs, lower better", False,
+         "{:.1f}"),
+        ("close_cpu_us", "CPU per request, new connection", "µs, lower better", False, "{:.1f}"),
         ("bulk1", "bulk, iperf3 1 stream", "Gbit/s", True, "{:.2f}"),
         ("bulk4", "bulk, iperf3 4 streams", "Gbit/s", True, "{:.2f}"),
         ("idle_bytes", "memory per idle connection", "bytes, lower better", False, "{:,.0f}"),
@@ -510,6 +522,13 @@ class Bench:
         ("health_late_p50", "health checks: start lateness p50 (lb only)", "ms", False, "{:.0f}"),
         ("health_late_p99", "health checks: start lateness p99 (lb only)", "ms", False, "{:.0f}"),
         ("health_late_max", "health checks: start lateness max (lb only)", "ms", False, "{:.0f}"),
+        ("apply1k_ms", "config change, 1,000 servers: until served", "ms, lower better", False,
+         "{:.1f}"),
+        ("apply10k_ms", "config change, 10,000 servers: until served", "ms, lower better", False,
+         "{:.1f}"),
+        ("apply_failed", "failed connections during 100 config changes", "count, lower better",
+         False, "{:.0f}"),
+        ("apply_requests", "connections tried during them", "count", True, "{:,.0f}"),
     ]
 
     def table(self):
@@ -560,6 +579,22 @@ class Bench:
             ("idle-connection memory ≤ HAProxy's", "idle_bytes", lambda a, b: a <= b),
         ]
         lines = []
+        for label, key, limit in [("apply of 1,000 servers < 50 ms and ≤ 1/10 of HAProxy's "
+                                   "reload", "apply1k_ms", 50),
+                                  ("apply of 10,000 servers < 500 ms and ≤ 1/10 of HAProxy's "
+                                   "reload", "apply10k_ms", 500)]:
+            a, b = m.get((key, "lb")), m.get((key, "haproxy"))
+            if a is None or b is None:
+                continue
+            worst = max(self.results[key]["lb"])
+            met = a < limit and a <= b / 10
+            lines.append(f"- {label}: {'**met**' if met else '**not met**'} (median {a:.1f} ms, "
+                         f"max {worst:.1f} ms; HAProxy {b:.0f} ms; lb/HAProxy = {a / b:.3f})")
+        if ("apply_failed", "lb") in m:
+            failed = int(sum(self.results["apply_failed"]["lb"]))
+            lines.append(f"- 0 failed connections during 100 applies: "
+                         f"{'**met**' if failed == 0 else '**not met**'} (lb {failed}, HAProxy "
+                         f"{int(sum(self.results['apply_failed'].get('haproxy', [0])))})")
         for label, key, ok in checks:
             a, b = m.get((key, "lb")), m.get((key, "haproxy"))
             if a is None or b is None:
@@ -595,8 +630,18 @@ class Bench:
             "from nginx's accept counter; mean lateness = servers / (checks/s) − inter, so it "
             "is an average; lb also logs, when it stops, how late each check started against "
             "its schedule (the p50/p99/max rows; HAProxy does not report it).",
-            "- config apply latency for 1,000 servers: not measured (needs the gRPC API, not "
-            "served yet).",
+            "- CPU per request: the proxy's utime+stime (/proc) during each wrk run divided by the "
+            "requests it served; on this shared box wrk and nginx often set the rate, and then "
+            "this is the figure that tells the proxies apart.",
+            "- config change: one backend of N servers (no checks) and a probe frontend; each "
+            "round moves the probe to a new port. lb: one ApplyConfig RPC with the text (parse, "
+            "validate, build, every worker switched) until the new port accepts; HAProxy 2.6 in "
+            "master-worker mode with `expose-fd listeners`: the file rewritten, SIGUSR2 to the "
+            "master, until the new worker accepts on the new port. Median and max of "
+            f"{a.apply_rounds} rounds.",
+            "- failed connections: a client loop (new connection, one HTTP request, each) runs "
+            "while the proxy's servers change 100 times (2, 3 or 4 servers): lb by ApplyConfig, "
+            "HAProxy by SIGUSR2 reloads 0.2 s apart (it does not say when a reload is done).",
             "- direct = wrk/iperf3 straight to the backend: the ceiling. The proxies share the "
             f"{CORES} cores with nginx, wrk and iperf3, so absolute numbers are loopback numbers "
             "of a shared box; the ratios are what the run is for.",
@@ -645,13 +690,16 @@ def main():
     p.add_argument("--check-servers", type=int, default=10000)
     p.add_argument("--health-rounds", type=int, default=2)
     p.add_argument("--health-seconds", type=int, default=10)
-    p.add_argument("--only", default="", help="comma list: keepalive,close,bulk,idle,health")
+    p.add_argument("--apply-rounds", type=int, default=5)
+    p.add_argument("--only", default="",
+                   help="comma list: keepalive,close,bulk,idle,health,apply")
     p.add_argument("--quick", action="store_true", help="2 rounds, 2 s runs (smoke test)")
     p.add_argument("--out", default=os.path.join(HERE, "results"))
     args = p.parse_args()
     if args.quick:
         args.rounds, args.seconds, args.iperf_seconds = 2, 2, 2
         args.idle_rounds, args.health_rounds, args.health_seconds = 1, 1, 5
+        args.apply_rounds = 2
     args.lb = os.path.abspath(args.lb)
     if args.baseline:
         args.baseline = os.path.abspath(args.baseline)
@@ -698,6 +746,13 @@ def main():
             bench.idle()
         if run("health"):
             bench.health()
+        if run("apply"):
+            import apply as apply_bench  # noqa: E402  (needs python3-grpcio)
+            changes = apply_bench.Apply(bench)
+            log(f"config changes: 1,000 and 10,000 servers, {args.apply_rounds} rounds; "
+                "100 changes under a client loop")
+            changes.latency([1000, 10000], args.apply_rounds)
+            changes.failures(100)
         for target in bench.proxies():
             if bench.procs[target].poll() is not None:
                 bench.errors.append(f"{target} exited during the run")
