@@ -4,7 +4,10 @@ namespace lb::control {
 
 EventWatcher::EventWatcher(EventLog& log, const lb::v1::WatchEventsRequest& request,
                            size_t max_queue)
-    : log_(log), backend_(request.backend()), max_queue_(std::max<size_t>(1, max_queue)) {
+    : log_(log),
+      backend_(request.backend()),
+      max_queue_(std::max<size_t>(1, max_queue)),
+      replay_only_(request.replay_only()) {
   for (int type : request.types()) types_.insert(type);
   std::optional<uint64_t> since;
   if (request.has_since()) since = request.since();
@@ -46,7 +49,7 @@ bool EventWatcher::wanted(const lb::v1::Event& event) const {
 }
 
 void EventWatcher::offer(const lb::v1::Event& event) {
-  if (finished_ || !wanted(event)) return;
+  if (finished_ || replay_only_ || !wanted(event)) return;
   if (queue_.size() >= max_queue_ + replay_) {
     ++lost_;
     last_lost_ = event.sequence();
@@ -72,7 +75,15 @@ void EventWatcher::writeNextLocked() {
   if (in_flight_ || finished_) return;
   // The queue drained after events were dropped: say so now, not only with the next event.
   if (queue_.empty()) queueLostLocked();
-  if (queue_.empty()) return;
+  if (queue_.empty()) {
+    if (replay_only_) {
+      // Everything held has been sent.
+      finished_ = true;
+      end_ = grpc::Status::OK;
+      finishLocked();
+    }
+    return;
+  }
   writing_ = std::move(queue_.front());
   queue_.pop_front();
   if (replay_ > 0 && writing_.has_event()) --replay_;
@@ -100,7 +111,7 @@ void EventWatcher::OnCancel() {
 void EventWatcher::finishLocked() {
   if (in_flight_ || finish_called_) return;
   finish_called_ = true;
-  Finish(grpc::Status::CANCELLED);
+  Finish(end_);
 }
 
 void EventWatcher::OnDone() {

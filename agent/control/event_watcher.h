@@ -50,6 +50,8 @@ class EventWatcher : public grpc::ServerWriteReactor<lb::v1::WatchEventsResponse
   bool in_flight_ = false;
   bool finished_ = false;  // no more writes: cancelled, or the client is gone
   bool finish_called_ = false;
+  bool replay_only_ = false;  // the stream ends after the replay
+  grpc::Status end_ = grpc::Status::CANCELLED;
   size_t replay_ = 0;  // replayed events still queued: they do not count against the bound
   uint64_t lost_ = 0;
   uint64_t last_lost_ = 0;

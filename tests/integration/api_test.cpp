@@ -244,29 +244,33 @@ TEST(ApiTest, DrainSendsNoNewConnectionThereWhileAnOpenOneKeepsFlowing) {
 }
 
 TEST(ApiTest, ARemovedServersConnectionsCloseAfterHardStopAfterTheOthersStay) {
-  Backend echo1("echo1", "echo"), echo2("echo2", "echo");
+  Backend web1("web1"), web2("web2");  // they greet with their name, then echo
   const std::string global = "global\n    hard-stop-after 3s\n";
-  Agent agent(global + config({{"s1", echo1.address()}, {"s2", echo2.address()}}));
-  Client kept("127.0.0.1", agent.port("fe"));  // round robin: s1, then s2
-  Client removed("127.0.0.1", agent.port("fe"));
-  for (Client* c : {&kept, &removed}) {
-    ASSERT_TRUE(c->send("hello\n"));
-    ASSERT_EQ(c->readLine(), "hello");
+  Agent agent(global + config({{"s1", web1.address()}, {"s2", web2.address()}}));
+  // One connection to each server (which worker takes which is the kernel's choice).
+  std::optional<Client> kept, removed;
+  for (int i = 0; i < 20 && !(kept && removed); ++i) {
+    Client c("127.0.0.1", agent.port("fe"));
+    auto who = c.readLine();
+    ASSERT_TRUE(who);
+    auto& slot = *who == "web1" ? kept : removed;
+    if (!slot) slot.emplace(std::move(c));
   }
+  ASSERT_TRUE(kept && removed);
   ApiClient api(agent.grpcAddress());
   lb::v1::ApplyConfigResponse response;
   ASSERT_TRUE(
-      api.applyText(global + config({{"s1", echo1.address()}}, "", bindOf(agent)), &response).ok());
+      api.applyText(global + config({{"s1", web1.address()}}, "", bindOf(agent)), &response).ok());
   EXPECT_THAT(response.diff().summary(), HasSubstr("-1 server"));
   // The removed server's connection finishes its work first...
-  ASSERT_TRUE(removed.send("still\n"));
-  EXPECT_EQ(removed.readLine(), "still");
+  ASSERT_TRUE(removed->send("still\n"));
+  EXPECT_EQ(removed->readLine(), "still");
   // ...and is closed once hard-stop-after has passed; the kept server's goes on.
-  EXPECT_TRUE(removed.closedByPeer(20s));
+  EXPECT_TRUE(removed->closedByPeer(20s));
   EXPECT_TRUE(agent.process().waitFor(
       std::regex("hard-stop-after: closing 1 connection to removed servers")));
-  ASSERT_TRUE(kept.send("after\n"));
-  EXPECT_EQ(kept.readLine(), "after");
+  ASSERT_TRUE(kept->send("after\n"));
+  EXPECT_EQ(kept->readLine(), "after");
 }
 
 TEST(ApiTest, EventsAfterSinceAreReplayedThenABackendKilledGoesDownWithItsCause) {
@@ -319,6 +323,28 @@ TEST(ApiTest, EventsAfterSinceAreReplayedThenABackendKilledGoesDownWithItsCause)
   ASSERT_GE(got.size(), 2u);
   EXPECT_EQ(got[1].event().sequence(), 3u);
   again.TryCancel();
+}
+
+TEST(ApiTest, AReplayOnlyStreamEndsOnceWhatIsHeldWasSent) {
+  Backend web1("web1");
+  Agent agent(config({{"s1", web1.address()}}));
+  ApiClient api(agent.grpcAddress());
+  lb::v1::SetServerStateResponse set;
+  ASSERT_TRUE(api.setServer("be", "s1", ServerStatus::DRAIN, &set).ok());
+  lb::v1::WatchEventsRequest request;
+  request.set_since(0);
+  request.set_replay_only(true);
+  request.add_types(Event::ADMIN_STATE);
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() + 10s);
+  auto reader = api.watch(request, &context);
+  std::vector<lb::v1::WatchEventsResponse> got;
+  lb::v1::WatchEventsResponse message;
+  while (reader->Read(&message)) got.push_back(message);
+  EXPECT_TRUE(reader->Finish().ok());  // ended by the agent, not by the deadline
+  ASSERT_EQ(got.size(), 2u);
+  EXPECT_TRUE(got[0].has_start());
+  EXPECT_EQ(got[1].event().new_state(), "DRAIN");
 }
 
 TEST(ApiTest, AWatcherThatNeverReadsDoesNotSlowTheOthers) {

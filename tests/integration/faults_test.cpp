@@ -62,7 +62,8 @@ TEST(FaultsTest, AStalledLogReaderDoesNotSlowTraffic) {
   // Every connection logs a line; the agent's output goes to a small pipe.
   Agent agent(defaults() + frontend("fe", "127.0.0.1:0", "    option tcplog\n") +
                   "backend be\n    server s1 " + hello.address() + "\n",
-              {"--threads", "1"}, ProcessOptions{.nofile = std::nullopt, .pipe_size = 4096});
+              {"--threads", "1"},
+              ProcessOptions{.nofile = std::nullopt, .pipe_size = 4096, .env = {}});
   // The rate of a client loop while the log is read, then while nobody reads it: the pipe
   // (4 KiB) holds about 30 lines, the agent's buffer a few thousand, so the second loop runs
   // long past both. Bounded in count and time.
@@ -149,7 +150,7 @@ TEST(FaultsTest, WithFewDescriptorsClientsWaitAndServersStayUp) {
   Agent agent(defaults() + frontend("fe") + "backend be\n    server s1 " + s1.address() +
                   " check inter 100ms fall 1\n    server s2 " + s2.address() +
                   " check inter 100ms fall 1\n",
-              {"--threads", "1"}, ProcessOptions{.nofile = 160, .pipe_size = 0});
+              {"--threads", "1"}, ProcessOptions{.nofile = 160, .pipe_size = 0, .env = {}});
   auto said =
       agent.process().waitFor(std::regex("no global maxconn: at most ([0-9]+) connections"));
   ASSERT_TRUE(said) << agent.process().output();

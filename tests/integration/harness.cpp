@@ -30,6 +30,19 @@ Process::Process(std::vector<std::string> argv, ProcessOptions options) {
   std::vector<char*> args;
   for (auto& a : argv) args.push_back(a.data());
   args.push_back(nullptr);
+  // The child's environment is built here: after fork() only async-signal-safe calls are safe.
+  std::vector<std::string> env_strings;
+  for (char** e = environ; *e != nullptr; ++e) env_strings.emplace_back(*e);
+  for (const auto& change : options.env) {
+    std::string name = change.substr(0, change.find('='));
+    std::erase_if(env_strings, [&](const std::string& e) {
+      return e.compare(0, name.size() + 1, name + "=") == 0;
+    });
+    if (change.find('=') != std::string::npos) env_strings.push_back(change);
+  }
+  std::vector<char*> envp;
+  for (auto& e : env_strings) envp.push_back(e.data());
+  envp.push_back(nullptr);
   pid_ = ::fork();
   if (pid_ == 0) {
     if (options.nofile) {
@@ -38,7 +51,7 @@ Process::Process(std::vector<std::string> argv, ProcessOptions options) {
     }
     ::dup2(fds[1], STDOUT_FILENO);
     ::dup2(fds[1], STDERR_FILENO);
-    ::execv(args[0], args.data());
+    ::execve(args[0], args.data(), envp.data());
     std::_Exit(127);
   }
   ::close(fds[1]);

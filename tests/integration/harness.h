@@ -29,6 +29,8 @@ struct ProcessOptions {
   std::optional<unsigned long> nofile;
   // The capacity of the pipe its output goes to (F_SETPIPE_SZ); 0 keeps the kernel's.
   int pipe_size = 0;
+  // Environment changes: "NAME=VALUE" sets, "NAME" removes; the rest is the test's own.
+  std::vector<std::string> env;
 };
 
 // A child process whose stdout and stderr are collected, so tests can wait for what it says.

@@ -45,8 +45,8 @@ TEST(LimitsTest, AFullActiveServerQueuesTheClientWhileABackupWaitsIdle) {
   // As HAProxy: backups serve only when no active server is usable; a full one means waiting.
   Backend active("active"), spare("spare");
   Agent agent(defaults("    timeout queue 20s\n") + frontend("fe") +
-              backend("    server s1 " + active.address() + " maxconn 1\n" +
-                      "    server b1 " + spare.address() + " backup\n"));
+              backend("    server s1 " + active.address() + " maxconn 1\n" + "    server b1 " +
+                      spare.address() + " backup\n"));
   Client a("127.0.0.1", agent.port("fe"));
   ASSERT_EQ(a.readLine(), "active");
   Client b("127.0.0.1", agent.port("fe"));
