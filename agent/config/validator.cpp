@@ -122,10 +122,6 @@ class Validator {
       if (bind.v4v6() && bind.v6only()) {
         error(bpath, "bind options 'v4v6' and 'v6only' contradict each other");
       }
-      if (bind.accept_proxy()) {
-        error(bpath + ".accept_proxy", what + ": 'accept-proxy' (PROXY protocol) is not " +
-                                           "supported yet; remove it from the bind line");
-      }
       binds_.push_back({&bind, fe.name(), bpath});
     }
     if (fe.default_backend().empty()) {
@@ -268,10 +264,6 @@ class Validator {
             error(rpath + ".connect.addr",
                   "tcp-check connect addr '" + rule.connect().addr() + "' must be an IP address");
           }
-          if (rule.connect().send_proxy()) {
-            error(rpath + ".connect.send_proxy",
-                  "'tcp-check connect send-proxy' (PROXY protocol) is not supported yet");
-          }
           break;
         case lb::v1::TcpCheckRule::kSendBinary:
           if (!isHexBytes(rule.send_binary())) {
@@ -323,14 +315,6 @@ class Validator {
     if (s.error_limit() < 1) error(path + ".error_limit", who + ": error-limit must be >= 1");
     if (s.has_maxqueue() && (!s.has_maxconn() || s.maxconn() == 0)) {
       warning(path + ".maxqueue", who + ": 'maxqueue' has no effect without 'maxconn'");
-    }
-    if (s.send_proxy() != Server::PROXY_NONE) {
-      error(path + ".send_proxy", who + ": 'send-proxy' (PROXY protocol) is not supported yet; " +
-                                      "remove it from the server line");
-    }
-    if (s.check_send_proxy()) {
-      error(path + ".check_send_proxy",
-            who + ": 'check-send-proxy' (PROXY protocol) is not supported yet");
     }
     if (s.port() == 0 && s.check() && !s.has_check_port() &&
         be.health_check().type() != HealthCheck::TCP_CHECK) {

@@ -133,6 +133,7 @@ lb::v1::GetStatusResponse buildStatus(ControlPlane& control, const AgentIdentity
       status->set_current_connections(fe.state->gate.active());
       status->set_total_connections(fe.state->total.load());
       status->set_rejected(fe.state->rejected.load());
+      status->set_bad_proxy_headers(fe.state->bad_proxy_headers.load());
       status->set_maxconn(fe.maxconn);
       status->set_disabled(fe.backend == nullptr);
       if (fe.backend != nullptr) status->set_default_backend(fe.backend->name);

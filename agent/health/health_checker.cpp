@@ -74,6 +74,10 @@ void HealthChecker::apply(std::shared_ptr<const runtime::Runtime> runtime) {
       task->spec = backend->check_spec;
       task->target = makeTarget(server.check_endpoint, server.health.inter,
                                 backend->timeout_connect, backend->timeout_check);
+      task->target.preamble = common::proxyHeaderLocal(server.check_send_proxy);
+      if (server.send_proxy == common::ProxyVersion::kV2) {
+        task->target.step_proxy = common::ProxyVersion::kV2;
+      }
       task->generation = generation_;
       if (!server.check) {
         task->timer->cancel();

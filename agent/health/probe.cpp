@@ -60,7 +60,8 @@ class CheckRun : public std::enable_shared_from_this<CheckRun> {
     if (spec_->kind == CheckSpec::Kind::kTcpCheck) {
       nextStep();
     } else {
-      connect(target_.endpoint, [self = shared_from_this()] { self->connected(); });
+      connect(target_.endpoint, target_.preamble,
+              [self = shared_from_this()] { self->connected(); });
     }
   }
 
@@ -115,8 +116,10 @@ class CheckRun : public std::enable_shared_from_this<CheckRun> {
     });
   }
 
+  // Connects, sends `preamble` (a PROXY header) if any, then goes on with `next`.
   template <typename Next>
-  void connect(const tcp::endpoint& endpoint, Next next) {
+  void connect(const tcp::endpoint& endpoint, std::string preamble, Next next) {
+    preamble_ = std::move(preamble);  // kept here while it is written
     error_code ec;
     if (socket_.is_open()) socket_.close(ec);
     socket_ = tcp::socket(io_);
@@ -153,7 +156,23 @@ class CheckRun : public std::enable_shared_from_this<CheckRun> {
       }
       self->timer_->cancel();
       self->connected_at_ = self->time_.now();
-      next();
+      if (self->preamble_.empty()) {
+        next();
+        return;
+      }
+      self->sent_preamble_ = true;
+      self->arm(self->readDeadline());
+      asio::async_write(self->socket_, asio::buffer(self->preamble_),
+                        [self, next](const error_code& ec, size_t) {
+                          if (self->finished_) return;
+                          if (ec) {
+                            self->finish(CheckStatus::kL4Con, false,
+                                         "cannot send the PROXY header: " + ec.message());
+                            return;
+                          }
+                          self->timer_->cancel();
+                          next();
+                        });
     });
   }
 
@@ -161,7 +180,8 @@ class CheckRun : public std::enable_shared_from_this<CheckRun> {
     if (spec_->kind == CheckSpec::Kind::kHttp) {
       sendHttp();
     } else {
-      reset_on_close_ = true;
+      // After a PROXY header the server has a connection to close, not just a SYN to forget.
+      reset_on_close_ = !sent_preamble_;
       finish(CheckStatus::kL4Ok, true, "");
     }
   }
@@ -236,8 +256,8 @@ class CheckRun : public std::enable_shared_from_this<CheckRun> {
     const auto& steps = spec_->tcp_check;
     if (step_ >= steps.size()) {
       if (!socket_.is_open()) {  // no step at all: a plain connect check
-        connect(target_.endpoint, [self = shared_from_this()] {
-          self->reset_on_close_ = true;
+        connect(target_.endpoint, target_.preamble, [self = shared_from_this()] {
+          self->reset_on_close_ = !self->sent_preamble_;
           self->finish(CheckStatus::kL4Ok, true, "");
         });
         return;
@@ -252,7 +272,8 @@ class CheckRun : public std::enable_shared_from_this<CheckRun> {
     if (!socket_.is_open() && step.kind != TcpCheckStep::Kind::kConnect &&
         step.kind != TcpCheckStep::Kind::kComment) {
       // Steps start with an implicit connect to the server.
-      connect(target_.endpoint, [self = shared_from_this()] { self->nextStep(); });
+      connect(target_.endpoint, target_.preamble,
+              [self = shared_from_this()] { self->nextStep(); });
       return;
     }
     ++step_;
@@ -264,7 +285,8 @@ class CheckRun : public std::enable_shared_from_this<CheckRun> {
         tcp::endpoint endpoint = target_.endpoint;
         if (step.port) endpoint.port(*step.port);
         if (step.address) endpoint.address(*step.address);
-        connect(endpoint, [self = shared_from_this()] { self->nextStep(); });
+        connect(endpoint, step.send_proxy ? common::proxyHeaderLocal(target_.step_proxy) : "",
+                [self = shared_from_this()] { self->nextStep(); });
         return;
       }
       case TcpCheckStep::Kind::kSend:
@@ -349,7 +371,9 @@ class CheckRun : public std::enable_shared_from_this<CheckRun> {
   bool finished_ = false;
   bool timed_out_ = false;
   bool reset_on_close_ = false;  // a plain connect check that succeeded
-  bool local_ = false;           // failed for a reason of this host (finishLocal)
+  bool sent_preamble_ = false;   // a PROXY header went out on this connection
+  std::string preamble_;
+  bool local_ = false;  // failed for a reason of this host (finishLocal)
   boost::beast::flat_buffer buffer_;
   std::unique_ptr<http::response_parser<http::string_body>> parser_;
   size_t step_ = 0;               // index of the next tcp-check step

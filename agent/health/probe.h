@@ -7,6 +7,7 @@
 #include <memory>
 #include <optional>
 
+#include "agent/common/proxy_protocol.h"
 #include "agent/common/time_source.h"
 #include "agent/health/check_result.h"
 #include "agent/runtime/check_spec.h"
@@ -22,6 +23,10 @@ struct ProbeTarget {
   // is bounded by `total_timeout`.
   std::optional<std::chrono::milliseconds> read_timeout;
   std::chrono::milliseconds total_timeout{2000};
+  // Sent first on the connection to the server (a PROXY protocol header, check-send-proxy).
+  std::string preamble;
+  // The version a `tcp-check connect send-proxy` step sends (the server's send-proxy-v2, else 1).
+  common::ProxyVersion step_proxy = common::ProxyVersion::kV1;
 };
 
 // Computes the bounds as HAProxy does: with `timeout check`, the connect is bounded by

@@ -92,7 +92,9 @@ std::shared_ptr<Listener> Listener::open(Worker& worker, const std::string& fron
     ec = lastError();
     return fail();
   }
-  return std::make_shared<Listener>(worker, frontend, fd, global_gate);
+  auto listener = std::make_shared<Listener>(worker, frontend, fd, global_gate);
+  listener->accept_proxy_ = bind.accept_proxy;  // not yet started: no other thread sees it
+  return listener;
 }
 
 tcp::endpoint Listener::localEndpoint() const {
@@ -245,7 +247,7 @@ void Listener::serve(int fd, const tcp::endpoint& peer,
                      const runtime::FrontendRuntime& frontend, Admission admission) {
   auto session =
       std::make_shared<Session>(worker_, fd, peer, runtime, frontend, std::move(admission.global),
-                                std::move(admission.frontend));
+                                std::move(admission.frontend), accept_proxy_);
   session->start();
 }
 

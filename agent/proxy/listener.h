@@ -45,8 +45,12 @@ class Listener : public std::enable_shared_from_this<Listener>, private PollHand
 
   // ---- worker thread only ----
   void start();
-  // The frontend it accepts for (a bind moved between frontends keeps its socket).
-  void setFrontend(std::string frontend) { frontend_ = std::move(frontend); }
+  // The frontend it accepts for (a bind moved between frontends keeps its socket), and whether
+  // its connections start with a PROXY protocol header (`accept-proxy`).
+  void setFrontend(std::string frontend, bool accept_proxy) {
+    frontend_ = std::move(frontend);
+    accept_proxy_ = accept_proxy;
+  }
   // listen(2) again with a new backlog; the accept queue is kept.
   void setBacklog(int backlog);
   // Looks at the gates again (the worker took a new snapshot whose limits may be higher).
@@ -83,6 +87,7 @@ class Listener : public std::enable_shared_from_this<Listener>, private PollHand
 
   Worker& worker_;
   std::string frontend_;
+  bool accept_proxy_ = false;
   int fd_;
   runtime::ConnectionGate& global_gate_;
   boost::asio::steady_timer retry_timer_;

@@ -114,6 +114,7 @@ bool Proxy::apply(std::shared_ptr<const runtime::Runtime> runtime, std::string* 
   struct Change {
     std::shared_ptr<Listener> listener;
     std::string frontend;
+    bool accept_proxy;
     std::optional<int> backlog;
   };
   std::map<Worker*, std::vector<Change>> changes;
@@ -128,7 +129,8 @@ bool Proxy::apply(std::shared_ptr<const runtime::Runtime> runtime, std::string* 
       group->frontend = frontend.name;
       group->backlog = bind.backlog;
       for (auto& listener : group->listeners) {
-        changes[&listener->worker()].push_back({listener, frontend.name, backlog});
+        changes[&listener->worker()].push_back(
+            {listener, frontend.name, bind.accept_proxy, backlog});
       }
     }
   }
@@ -141,7 +143,7 @@ bool Proxy::apply(std::shared_ptr<const runtime::Runtime> runtime, std::string* 
         auto it = changes.find(&w);
         if (it == changes.end()) return;
         for (const auto& change : it->second) {
-          change.listener->setFrontend(change.frontend);
+          change.listener->setFrontend(change.frontend, change.accept_proxy);
           if (change.backlog) change.listener->setBacklog(*change.backlog);
           change.listener->resume();
         }

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstring>
 
 namespace lb::proxy {
 
@@ -15,6 +16,8 @@ namespace {
 constexpr int kBurst = 16;
 // Bytes moved per splice(2): a pipe's default capacity (16 pages).
 constexpr size_t kSpliceChunk = 64 * 1024;
+// Room before the bytes read early for a PROXY header (v1 takes at most 107 bytes, v2 52).
+constexpr uint32_t kPreambleRoom = 108;
 
 bool wouldBlock() {
   return errno == EAGAIN || errno == EWOULDBLOCK;
@@ -58,7 +61,8 @@ void Relay::releaseBuffer(Direction& d) {
 // ---- before the server is connected ----
 
 Relay::EarlyRead Relay::readEarly() {
-  ssize_t n = readChunk(up_);
+  // Read past room for a PROXY header, which then goes in front without moving the bytes.
+  ssize_t n = readChunk(up_, kPreambleRoom);
   if (n < 0) {
     releaseBuffer(up_);
     return wouldBlock() ? EarlyRead::kNothing : EarlyRead::kError;
@@ -69,7 +73,19 @@ Relay::EarlyRead Relay::readEarly() {
     releaseBuffer(up_);
     return EarlyRead::kFin;
   }
+  early_size_ = static_cast<uint32_t>(n);
   return EarlyRead::kData;
+}
+
+void Relay::setPreamble(std::string_view preamble) {
+  if (preamble.empty() && !preamble_) return;  // the common case: never any
+  preamble_ = true;
+  if (up_.buffer == nullptr) up_.buffer = pools_.buffers.acquire(bufsize_);
+  const auto size = static_cast<uint32_t>(preamble.size());
+  std::memcpy(up_.buffer.get() + kPreambleRoom - size, preamble.data(), size);
+  up_.pending_offset = kPreambleRoom - size;
+  up_.pending_size = early_size_ + size;
+  up_.writing = up_.pending_size > 0 || up_.eof_after_write;
 }
 
 bool Relay::hasEarlyBytes() const {
@@ -155,18 +171,18 @@ void Relay::pumpInto(Direction& d, common::MonoTime now, Step& step) {
   (d.from_client ? step.yield_up : step.yield_down) = true;
 }
 
-ssize_t Relay::readChunk(Direction& d) {
+ssize_t Relay::readChunk(Direction& d, uint32_t offset) {
   if (d.splicing && !d.pipe.valid()) {
     d.pipe = pools_.pipes.acquire();
     if (!d.pipe.valid()) d.splicing = false;  // no descriptor for a pipe: copy instead
   }
-  size_t want = d.splicing ? kSpliceChunk : size_t{bufsize_};
+  size_t want = d.splicing ? kSpliceChunk : size_t{bufsize_ - offset};
   if (!d.splicing && d.buffer == nullptr) d.buffer = pools_.buffers.acquire(bufsize_);
   ssize_t n;
   do {
     n = d.splicing ? ::splice(from(d).fd, nullptr, d.pipe.write_end, nullptr, want,
                               SPLICE_F_MOVE | SPLICE_F_NONBLOCK)
-                   : ::recv(from(d).fd, d.buffer.get(), want, 0);
+                   : ::recv(from(d).fd, d.buffer.get() + offset, want, 0);
   } while (n < 0 && errno == EINTR);
   if (n < 0) {
     if (wouldBlock()) from(d).readable = false;
@@ -183,7 +199,7 @@ ssize_t Relay::readChunk(Direction& d) {
     from(d).readable = false;
   }
   d.bytes += static_cast<uint64_t>(n);
-  d.pending_offset = 0;
+  d.pending_offset = d.splicing ? 0 : offset;
   d.pending_size = static_cast<uint32_t>(n);
   return n;
 }

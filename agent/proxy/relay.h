@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <string_view>
 
 #include "agent/common/time_source.h"
 #include "agent/proxy/buffer_pool.h"
@@ -74,6 +75,9 @@ class Relay {
   // connection), held until a server takes it. A FIN read here is passed on once connected.
   enum class EarlyRead { kNothing, kData, kFin, kError };
   EarlyRead readEarly();
+  // What goes to the server before the client's bytes: a PROXY protocol header (send-proxy),
+  // or nothing. Set for each connect attempt: a retry may go to a server that wants none.
+  void setPreamble(std::string_view preamble);
   // Whether bytes read early wait to be sent (then a connect can carry the handshake's ACK).
   bool hasEarlyBytes() const;
   enum class EarlySend { kNothing, kSent, kWouldBlock, kFailed };
@@ -117,8 +121,9 @@ class Relay {
   RelayEnd& from(const Direction& d) { return d.from_client ? client_ : server_; }
   RelayEnd& to(const Direction& d) { return d.from_client ? server_ : client_; }
   void pumpInto(Direction& d, common::MonoTime now, Step& step);
-  // One read into the buffer or the pipe (EINTR retried): what recv or splice returned.
-  ssize_t readChunk(Direction& d);
+  // One read into the buffer (from `offset`) or the pipe (EINTR retried): what recv or splice
+  // returned.
+  ssize_t readChunk(Direction& d, uint32_t offset = 0);
   // One write of the pending chunk (EINTR retried): what send or splice returned.
   ssize_t writeChunk(Direction& d);
   // Writes the chunk's rest; true when it is all written and the direction goes on.
@@ -133,8 +138,10 @@ class Relay {
   Direction up_;
   Direction down_;
   uint32_t bufsize_;
+  uint32_t early_size_ = 0;  // the client's bytes read early (after room for a preamble)
   bool splice_;
   bool ended_ = false;
+  bool preamble_ = false;  // a preamble was set
 };
 
 }  // namespace lb::proxy

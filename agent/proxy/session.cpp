@@ -10,6 +10,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "agent/common/proxy_protocol.h"
 #include "agent/proxy/socket.h"
 
 namespace lb::proxy {
@@ -46,7 +47,7 @@ uint64_t addressHash(const tcp::endpoint& endpoint) {
 Session::Session(Worker& worker, int client_fd, const tcp::endpoint& client_endpoint,
                  std::shared_ptr<const runtime::Runtime> runtime,
                  const runtime::FrontendRuntime& frontend, GateSlot global_slot,
-                 GateSlot frontend_slot)
+                 GateSlot frontend_slot, bool accept_proxy)
     : worker_(worker),
       runtime_(std::move(runtime)),
       frontend_(frontend),
@@ -55,7 +56,8 @@ Session::Session(Worker& worker, int client_fd, const tcp::endpoint& client_endp
       timer_(worker.io()),
       client_endpoint_(client_endpoint),
       global_slot_(std::move(global_slot)),
-      frontend_slot_(std::move(frontend_slot)) {
+      frontend_slot_(std::move(frontend_slot)),
+      accept_proxy_(accept_proxy) {
   client_.session = this;
   client_.fd = client_fd;
   client_.client = true;
@@ -86,6 +88,17 @@ void Session::start() {
     int zero = 0;
     ::setsockopt(client_.fd, IPPROTO_TCP, TCP_QUICKACK, &zero, sizeof zero);
   }
+  if (accept_proxy_) {
+    phase_ = Phase::kProxyHeader;
+    phase_start_ = accepted_;
+    armTimer();
+    readProxyHeader();
+    return;
+  }
+  proceed();
+}
+
+void Session::proceed() {
   if (backend_ == nullptr) {
     finish('P', 'C');
     return;
@@ -124,6 +137,9 @@ void Session::onEvents(Side& side, uint32_t events) {
       return;
     case Phase::kRelay:
       onRelayStep(relay_.onEvents(side.client, events, now()));
+      return;
+    case Phase::kProxyHeader:
+      if (side.client && side.readable) readProxyHeader();
       return;
     default:
       return;
@@ -202,9 +218,15 @@ void Session::connect() {
   phase_start_ = at;
   const auto& server = backend_->servers[*server_slot_.index()];
   tcp::endpoint endpoint = server.endpoint;
-  if (endpoint.port() == 0) {
+  if (endpoint.port() == 0 || server.send_proxy != common::ProxyVersion::kNone) {
+    // What the client connected to (as the tier in front said, with accept-proxy).
+    const tcp::endpoint destination =
+        proxied_destination_ ? *proxied_destination_ : localEndpoint(client_.fd);
     // `server name addr` without a port: the port the client connected to.
-    endpoint.port(localEndpoint(client_.fd).port());
+    if (endpoint.port() == 0) endpoint.port(destination.port());
+    relay_.setPreamble(common::proxyHeader(server.send_proxy, client_endpoint_, destination));
+  } else {
+    relay_.setPreamble({});
   }
   closeSide(server_);
   server_.readable = server_.peer_fin = false;
@@ -328,36 +350,6 @@ void Session::onRelayStep(const Relay::Step& step) {
   }
 }
 
-void Session::onTimer(const error_code& ec) {
-  if (ec || closed_) return;
-  armed_at_ = {};
-  auto at = deadline();
-  if (!at) return;
-  auto current = Clock::now();
-  if (current < *at) {
-    armTimer();
-    return;
-  }
-  switch (phase_) {
-    case Phase::kQueue:
-      finish('s', 'Q');
-      return;
-    case Phase::kConnect:
-      onConnectFailed(true);
-      return;
-    case Phase::kTurnaround:
-      retry();
-      return;
-    case Phase::kRelay: {
-      auto expired = relayDeadline(relay_.clocks(), timeouts());
-      finish(expired && expired->client ? 'c' : 's', 'D');
-      return;
-    }
-    case Phase::kClosed:
-      return;
-  }
-}
-
 void Session::finish(char who, char phase) {
   if (closed_) return;
   closed_ = true;
@@ -386,50 +378,11 @@ void Session::finish(char who, char phase) {
 
 // ---- helpers ----
 
-RelayTimeouts Session::timeouts() const {
-  RelayTimeouts t;
-  t.client = frontend_.timeout_client;
-  t.client_fin = frontend_.timeout_client_fin;
-  t.server = backend_->timeout_server;
-  t.server_fin = backend_->timeout_server_fin;
-  t.tunnel = backend_->timeout_tunnel;
-  return t;
-}
-
 bool Session::anyUsableServerFull() const {
   for (size_t i = 0; i < backend_->size(); ++i) {
     if (backend_->usable(i) && backend_->full(i)) return true;
   }
   return false;
-}
-
-std::optional<Session::Clock::time_point> Session::deadline() const {
-  switch (phase_) {
-    case Phase::kQueue:
-      if (!backend_->timeout_queue) return std::nullopt;
-      return queue_start_ + *backend_->timeout_queue;
-    case Phase::kConnect:
-      if (!backend_->timeout_connect) return std::nullopt;
-      return phase_start_ + *backend_->timeout_connect;
-    case Phase::kTurnaround:
-      return turnaround_until_;
-    case Phase::kRelay: {
-      auto at = relayDeadline(relay_.clocks(), timeouts());
-      if (!at) return std::nullopt;
-      return at->at;
-    }
-    case Phase::kClosed:
-      return std::nullopt;
-  }
-  return std::nullopt;
-}
-
-void Session::armTimer() {
-  auto at = deadline();
-  if (!at || (isSet(armed_at_) && armed_at_ <= *at)) return;
-  armed_at_ = *at;
-  timer_.expires_at(*at);
-  timer_.async_wait([self = shared_from_this()](const error_code& ec) { self->onTimer(ec); });
 }
 
 void Session::closeSide(Side& side) {

@@ -42,7 +42,7 @@ class Session : public std::enable_shared_from_this<Session> {
   // frontend `maxconn` slots the listener took for it.
   Session(Worker& worker, int client_fd, const boost::asio::ip::tcp::endpoint& client_endpoint,
           std::shared_ptr<const runtime::Runtime> runtime, const runtime::FrontendRuntime& frontend,
-          GateSlot global_slot, GateSlot frontend_slot);
+          GateSlot global_slot, GateSlot frontend_slot, bool accept_proxy = false);
   ~Session();
 
   void start();
@@ -54,7 +54,7 @@ class Session : public std::enable_shared_from_this<Session> {
 
  private:
   friend class Worker;  // worker_slot_
-  enum class Phase : uint8_t { kQueue, kConnect, kTurnaround, kRelay, kClosed };
+  enum class Phase : uint8_t { kProxyHeader, kQueue, kConnect, kTurnaround, kRelay, kClosed };
   enum class Assign { kOk, kFull, kNoServer };  // HAProxy's assign_server results
 
   // One of the two sockets, as the Poller sees it.
@@ -66,6 +66,10 @@ class Session : public std::enable_shared_from_this<Session> {
 
   // ---- transitions ----
   void onEvents(Side& side, uint32_t events);
+  // accept-proxy: the PROXY protocol header, peeked until whole, then consumed.
+  void readProxyHeader();
+  // After the header (if any): the client's first bytes, then a server.
+  void proceed();
   void assign(std::optional<size_t> avoid);
   Assign assignServer(std::optional<size_t> avoid);
   void enqueue();
@@ -106,8 +110,11 @@ class Session : public std::enable_shared_from_this<Session> {
   Side server_;
   Relay relay_;
   boost::asio::steady_timer timer_;
-  Clock::time_point armed_at_{};  // when timer_ fires, if it is waiting
-  boost::asio::ip::tcp::endpoint client_endpoint_;
+  Clock::time_point armed_at_{};                    // when timer_ fires, if it is waiting
+  boost::asio::ip::tcp::endpoint client_endpoint_;  // from the PROXY header, with accept-proxy
+  // What the client connected to, as the PROXY header said (send-proxy passes it on); null
+  // without one (then it is the client socket's local address).
+  std::unique_ptr<boost::asio::ip::tcp::endpoint> proxied_destination_;
 
   GateSlot global_slot_;
   GateSlot frontend_slot_;
@@ -117,6 +124,7 @@ class Session : public std::enable_shared_from_this<Session> {
 
   Phase phase_ = Phase::kConnect;
   bool closed_ = false;
+  bool accept_proxy_ = false;
   size_t worker_slot_ = 0;
   std::optional<size_t> last_server_;  // the server of the last connect attempt
   uint32_t retries_done_ = 0;

@@ -153,6 +153,18 @@ class Builder {
       if (!check_address) return false;
       server.check_endpoint.address(*check_address);
     }
+    server.send_proxy = s.send_proxy() == lb::v1::Server::V2   ? common::ProxyVersion::kV2
+                        : s.send_proxy() == lb::v1::Server::V1 ? common::ProxyVersion::kV1
+                                                               : common::ProxyVersion::kNone;
+    // HAProxy: checks send the header with check-send-proxy, or by default when the traffic
+    // does and the checks go where the traffic goes (no check port or address).
+    const bool checks_follow_traffic = !s.has_check_port() && s.check_addr().empty();
+    if (s.check_send_proxy() ||
+        (server.send_proxy != common::ProxyVersion::kNone && checks_follow_traffic)) {
+      server.check_send_proxy = server.send_proxy == common::ProxyVersion::kV2
+                                    ? common::ProxyVersion::kV2
+                                    : common::ProxyVersion::kV1;
+    }
     server.health = healthSettings(s);
     server.observe_layer4 = s.observe() == lb::v1::Server::LAYER4;
     server.shutdown_sessions_on_down = s.on_marked_down() == lb::v1::Server::SHUTDOWN_SESSIONS;
@@ -195,6 +207,7 @@ class Builder {
         bind.v4v6 = b.v4v6();
         bind.v6only = b.v6only();
         bind.interface = b.interface();
+        bind.accept_proxy = b.accept_proxy();
         if (b.has_backlog()) bind.backlog = b.backlog();
         frontend.binds.push_back(std::move(bind));
       }

@@ -166,6 +166,7 @@ std::shared_ptr<const CheckSpec> makeCheckSpec(const lb::v1::HealthCheck& check,
         case lb::v1::TcpCheckRule::kConnect: {
           step.kind = TcpCheckStep::Kind::kConnect;
           if (rule.connect().has_port()) step.port = static_cast<uint16_t>(rule.connect().port());
+          step.send_proxy = rule.connect().send_proxy();
           if (!rule.connect().addr().empty()) {
             boost::system::error_code ec;
             step.address = boost::asio::ip::make_address(rule.connect().addr(), ec);

@@ -39,7 +39,8 @@ struct TcpCheckStep {
   // kConnect: where, if not the server's check address.
   std::optional<uint16_t> port;
   std::optional<boost::asio::ip::address> address;
-  std::string send;  // kSend (send-binary decoded)
+  bool send_proxy = false;  // kConnect: a PROXY protocol header first (`send-proxy`)
+  std::string send;         // kSend (send-binary decoded)
   ExpectRule expect;
 };
 

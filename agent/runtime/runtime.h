@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "agent/balance/balancer.h"
+#include "agent/common/proxy_protocol.h"
 #include "agent/runtime/check_spec.h"
 #include "agent/runtime/server_state.h"
 
@@ -46,6 +47,10 @@ struct ServerRuntime {
   // Active checks (`check`), where they go (`addr`, `port`) and their timing.
   bool check = false;
   boost::asio::ip::tcp::endpoint check_endpoint;
+  // A PROXY protocol header first on each connection to it (send-proxy, send-proxy-v2), and
+  // on each check (check-send-proxy, or send-proxy without a check port or address).
+  common::ProxyVersion send_proxy = common::ProxyVersion::kNone;
+  common::ProxyVersion check_send_proxy = common::ProxyVersion::kNone;
   HealthSettings health;
   // Passive checks (`observe layer4`) and what a DOWN does to running sessions.
   bool observe_layer4 = false;
@@ -96,6 +101,8 @@ struct BindRuntime {
   bool v4v6 = false;
   bool v6only = false;
   std::string interface;
+  // Connections start with a PROXY protocol header (v1 or v2) saying whose they are.
+  bool accept_proxy = false;
   std::optional<uint32_t> backlog;
   // The address and port: an apply keeps the listening socket bound there, whatever its
   // frontend or other settings. Port 0 asks the kernel for a port: such a bind keeps the socket

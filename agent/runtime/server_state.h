@@ -107,6 +107,8 @@ struct FrontendState {
   std::atomic<uint64_t> total{0};
   // Connections lb closed itself (termination P: no backend, the backend's queue full).
   std::atomic<uint64_t> rejected{0};
+  // Connections on an accept-proxy bind without a valid PROXY protocol header.
+  std::atomic<uint64_t> bad_proxy_headers{0};
 };
 
 // Owns the live state objects and hands the same ones to every snapshot that keeps the

@@ -481,6 +481,11 @@ TEST(ApiTest, NoConnectionFailsWhileFiftyAppliesChangeServersAndBinds) {
     }
   });
   for (int i = 0; i < 50; ++i) {
+    // Each apply waits for a connection to complete since the previous one, so the
+    // load overlaps every change however slow the box is.
+    int before = served + failed;
+    Stopwatch waited;
+    while (served + failed == before && waited.elapsed() < 10s) std::this_thread::sleep_for(1ms);
     std::vector<std::pair<std::string, std::string>> servers{{"s1", web1.address()}};
     if (i % 2 == 0) servers.push_back({"s3", web3.address()});
     if (i % 3 != 0) servers.push_back({"s2", web2.address()});
@@ -497,7 +502,7 @@ TEST(ApiTest, NoConnectionFailsWhileFiftyAppliesChangeServersAndBinds) {
   stop = true;
   clients.join();
   EXPECT_EQ(failed.load(), 0) << served.load() << " served";
-  EXPECT_GT(served.load(), 50);
+  EXPECT_GE(served.load(), 50);
 }
 
 TEST(ApiTest, AnAgentStartedWithoutConfigurationWaitsForOne) {

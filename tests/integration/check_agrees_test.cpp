@@ -139,15 +139,6 @@ TEST_P(RefusalTest, CheckAndStartRefuseAtTheSameLine) {
 INSTANTIATE_TEST_SUITE_P(
     Unsupported, RefusalTest,
     ::testing::Values(
-        Refusal{"AcceptProxy", "    bind 127.0.0.1:0 accept-proxy\n", "", "",
-                "'accept-proxy' (PROXY protocol) is not supported yet"},
-        Refusal{"SendProxy", "", "", "send-proxy", "'send-proxy' (PROXY protocol)"},
-        Refusal{"SendProxyV2", "", "", "send-proxy-v2", "'send-proxy' (PROXY protocol)"},
-        Refusal{"CheckSendProxy", "", "", "check check-send-proxy",
-                "'check-send-proxy' (PROXY protocol)"},
-        Refusal{"TcpCheckConnectSendProxy", "",
-                "    option tcp-check\n    tcp-check connect send-proxy\n", "check",
-                "'tcp-check connect send-proxy' (PROXY protocol)"},
         Refusal{"HttpMode", "    mode http\n", "", "", "HTTP mode is not supported yet"},
         Refusal{"UseBackend", "    use_backend be if TRUE\n", "", "",
                 "'use_backend' is not supported yet"},

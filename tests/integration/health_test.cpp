@@ -339,22 +339,6 @@ TEST(HealthTest, TcpCheckSendAndExpectRules) {
   EXPECT_EQ(answers(20, [&] { return httpWho(agent.port("fe")); }), only("web1", 20));
 }
 
-TEST(HealthTest, TcpCheckConnectSendProxyIsRefusedNotIgnored) {
-  // PROXY protocol is not sent by checks yet: saying so beats checking without it.
-  TempDir dir;
-  std::string file = dir.write("lb.cfg", config("backend be\n"
-                                                "    option tcp-check\n"
-                                                "    tcp-check connect send-proxy\n"
-                                                "    server web1 127.0.0.1:8080 check\n"));
-  Process agent({LB_AGENT_PATH, "-f", file, "--threads", "1", "--grpc", "127.0.0.1:0"});
-  EXPECT_EQ(agent.wait(), 1);
-  // Refused with the line that asks for it, as `lb-agent -c` refuses it.
-  EXPECT_NE(agent.output().find("lb.cfg:11: error: 'tcp-check connect send-proxy' (PROXY "
-                                "protocol) is not supported yet"),
-            std::string::npos)
-      << agent.output();
-}
-
 // ---- passive checks ----
 
 TEST(HealthTest, PassiveChecksMarkDownLongBeforeTheNextActiveCheck) {
