@@ -132,7 +132,8 @@ int main(int argc, char** argv) {
   app.add_flag("--grpc-insecure", flags.grpc_insecure,
                "serve a non-loopback --grpc address without TLS, or with TLS but "
                "no tokens or client CA, anyway");
-  app.add_option("--http", flags.http, "metrics and monitor HTTP address (not served yet)")
+  app.add_option("--http", flags.http,
+                 "tier health HTTP address: HOST:PORT (loopback by default), or 'none'")
       ->capture_default_str();
   app.add_option("--state-dir", flags.state_dir,
                  "keep the last applied configuration, its version and admin states here; "
@@ -172,6 +173,7 @@ int main(int argc, char** argv) {
   options.threads_from_flag = threads->count() > 0;
   options.fd_limit = descriptorLimit();
   options.state_dir = flags.state_dir;
+  if (flags.http != "none") options.http_address = flags.http;
   options.management.address = flags.grpc;
   options.management.tls_cert = flags.grpc_tls_cert;
   options.management.tls_key = flags.grpc_tls_key;

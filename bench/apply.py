@@ -91,7 +91,7 @@ class Apply:
         api = freePort()
         proc = self.bench.children.start(name, [
             self.bench.args.lb, "-f", path, "--threads", "2", "--log-level", "warning",
-            "--grpc", f"127.0.0.1:{api}"])
+            "--grpc", f"127.0.0.1:{api}", "--http", "127.0.0.1:0"])
         channel = self.grpc.insecure_channel(f"127.0.0.1:{api}")
         self.grpc.channel_ready_future(channel).result(timeout=30)
         return proc, self.pb_grpc.AgentStub(channel), channel

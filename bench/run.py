@@ -361,7 +361,7 @@ class Bench:
         return self.children.start(name, [
             binary or self.args.lb, "-f", cfg, "--threads", str(CORES), "--log-level", log_level,
             "--name", "bench", "--state-dir", os.path.join(self.workdir, f"{name}-state"),
-            "--grpc", f"127.0.0.1:{freePort()}"])
+            "--grpc", f"127.0.0.1:{freePort()}", "--http", "127.0.0.1:0"])
 
     def startHaproxy(self, cfg, name="haproxy"):
         return self.children.start(name, ["haproxy", "-f", cfg, "-db"])

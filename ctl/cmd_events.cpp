@@ -19,14 +19,6 @@ namespace {
 
 using lb::v1::Event;
 
-struct EventsFlags {
-  bool follow = false;
-  std::optional<uint64_t> since;
-  std::string backend;
-  std::vector<std::string> types;
-  std::string output = "text";
-};
-
 // Prints lines from several threads, one whole line at a time.
 class Printer {
  public:
@@ -271,7 +263,10 @@ std::optional<std::vector<int>> typesOf(const std::vector<std::string>& names) {
   return out;
 }
 
-int run(const GlobalOptions& global, const EventsFlags& flags) {
+}  // namespace
+
+int runEvents(const GlobalOptions& global, const EventsFlags& flags,
+              const std::function<std::optional<std::vector<AgentConnection>>()>& connect) {
   auto types = typesOf(flags.types);
   if (!types) return kUsage;
   // SIGINT and SIGTERM end a --follow cleanly: a thread of its own waits for them. They are
@@ -287,7 +282,7 @@ int run(const GlobalOptions& global, const EventsFlags& flags) {
     std::signal(SIGTERM, SIG_DFL);
     pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
   }
-  auto agents = agentsOrSay(global);
+  auto agents = connect();
   if (!agents) return kUsage;
   size_t width = 0;
   for (const auto& a : *agents) width = std::max(width, a.name().size());
@@ -315,23 +310,33 @@ int run(const GlobalOptions& global, const EventsFlags& flags) {
   return kOk;
 }
 
+namespace {
+
+int run(const GlobalOptions& global, const EventsFlags& flags) {
+  return runEvents(global, flags, [&] { return agentsOrSay(global); });
+}
+
 }  // namespace
+
+void addEventsFlags(CLI::App* events, EventsFlags& flags, const std::string& follow_names) {
+  events->add_flag(follow_names, flags.follow,
+                   "then stay connected and show new events as they happen (Ctrl-C ends)");
+  events->add_option("--since", flags.since,
+                     "only events after this sequence number (default: every event held)");
+  events->add_option("--backend", flags.backend, "only events of this backend");
+  events->add_option("--type", flags.types,
+                     "only events of this type (SERVER_STATE, ADMIN_STATE, CHECK, BACKEND_DOWN, "
+                     "BACKEND_UP, CONFIG_APPLIED, CONFIG_REFUSED, LISTENER_ERROR, "
+                     "SERVER_WEIGHT, AGENT_DRAIN); repeatable");
+  events->add_option("-o,--output", flags.output, "text, or json (one object per line)")
+      ->check(CLI::IsMember({"text", "json"}));
+}
 
 void addEventsCommand(CLI::App& app, Cli& cli) {
   auto flags = std::make_shared<EventsFlags>();
   auto* events = app.add_subcommand(
       "events", "Show the agents' events (health, admin states, applies), merged in time order");
-  events->add_flag("-f,--follow", flags->follow,
-                   "then stay connected and show new events as they happen (Ctrl-C ends)");
-  events->add_option("--since", flags->since,
-                     "only events after this sequence number (default: every event held)");
-  events->add_option("--backend", flags->backend, "only events of this backend");
-  events->add_option("--type", flags->types,
-                     "only events of this type (SERVER_STATE, ADMIN_STATE, CHECK, BACKEND_DOWN, "
-                     "BACKEND_UP, CONFIG_APPLIED, CONFIG_REFUSED, LISTENER_ERROR, "
-                     "SERVER_WEIGHT); repeatable");
-  events->add_option("-o,--output", flags->output, "text, or json (one object per line)")
-      ->check(CLI::IsMember({"text", "json"}));
+  addEventsFlags(events, *flags, "-f,--follow");
   events->footer(
       "Examples:\n"
       "  lbctl events                                   # what every agent holds\n"

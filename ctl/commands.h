@@ -30,6 +30,23 @@ void addServerCommands(CLI::App& app, Cli& cli);  // server drain|ready|maint|we
 void addConfigCommands(CLI::App& app, Cli& cli);  // config get-contexts|use-context|...
 void addVersionCommand(CLI::App& app, Cli& cli);  // version
 
+// `lbctl events` and `lbctl cluster events`: what to show.
+struct EventsFlags {
+  bool follow = false;
+  std::optional<uint64_t> since;
+  std::string backend;
+  std::vector<std::string> types;
+  std::string output = "text";
+};
+// `follow_names`: "-f,--follow", or "--follow" where -f names a file.
+void addEventsFlags(CLI::App* command, EventsFlags& flags, const std::string& follow_names);
+// Lists the events the agents `connect` returns hold, merged in time order, then with --follow
+// stays connected. `connect` runs after the stop signals are blocked (before gRPC's threads).
+int runEvents(const GlobalOptions& global, const EventsFlags& flags,
+              const std::function<std::optional<std::vector<AgentConnection>>()>& connect);
+
+void addClusterCommands(CLI::App& app, Cli& cli);  // cluster apply|status|events|drain|ready
+
 // The agents the global options name, connected; nullopt after printing why there are none.
 std::optional<std::vector<AgentConnection>> agentsOrSay(const GlobalOptions& options);
 

@@ -40,6 +40,7 @@ int main(int argc, char** argv) {
   lb::ctl::addServerCommands(app, cli);
   lb::ctl::addConfigCommands(app, cli);
   lb::ctl::addVersionCommand(app, cli);
+  lb::ctl::addClusterCommands(app, cli);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

@@ -20,11 +20,12 @@ ControlPlaneOptions controlOptions(const AgentOptions& options) {
   return out;
 }
 
-AgentIdentity identityOf(const AgentOptions& options) {
+AgentIdentity identityOf(const AgentOptions& options, const http::HttpServer& http) {
   AgentIdentity identity;
   identity.name = options.name;
   identity.started_at = std::chrono::system_clock::now();
   identity.log_lines_dropped = options.log_lines_dropped;
+  identity.http_address = [&http] { return http.address(); };
   return identity;
 }
 
@@ -34,7 +35,9 @@ Agent::Agent(AgentOptions options)
     : options_(std::move(options)),
       signals_(io_),
       control_(io_, time_, resolver_, controlOptions(options_)),
-      management_(control_, io_, identityOf(options_)),
+      management_(control_, io_, identityOf(options_, http_)),
+      http_(io_),
+      tier_health_(control_),
       stop_timer_(time_.makeTimer()) {}
 
 Agent::~Agent() = default;
@@ -63,6 +66,7 @@ int Agent::run() {
     started();
   }
   io_.run();
+  http_.stop();
   management_.shutdown();
   control_.stop();
   if (started_) spdlog::info("lb-agent stopped");
@@ -157,6 +161,15 @@ void Agent::onApplied(const ApplyResult& result, const std::string& origin) {
 // The configuration (if any) is in force: the management API opens.
 void Agent::started() {
   std::string error;
+  if (!options_.http_address.empty()) {
+    tier_health_.addRoutes(http_);
+    if (!http_.listen(options_.http_address, &error)) {
+      fail("--http: " + error + " (use another address, or --http none)");
+      return;
+    }
+    spdlog::info("HTTP endpoints listening on {} (/healthz, /healthz/frontend/NAME)",
+                 http_.address());
+  }
   if (!management_.start(options_.management, &error)) {
     fail(error);
     return;
@@ -220,6 +233,7 @@ void Agent::waitForSignals() {
 void Agent::beginStop(bool hard) {
   if (!stopping_) {
     stopping_ = true;
+    tier_health_.setStopping();
     const auto& late = control_.checker().lateness();
     if (late.count() > 0) {
       spdlog::info(

@@ -12,6 +12,8 @@
 #include "agent/common/time_source.h"
 #include "agent/control/control_plane.h"
 #include "agent/control/management.h"
+#include "agent/control/tier_health.h"
+#include "agent/http/http_server.h"
 
 namespace lb::control {
 
@@ -23,6 +25,8 @@ struct AgentOptions {
   uint64_t fd_limit = 0;  // RLIMIT_NOFILE, for a maxconn left unset (0: unknown)
   std::string state_dir;  // --state-dir: the last acknowledged configuration is kept there
   ManagementOptions management;
+  // --http: tier health (and, next, metrics) on HOST:PORT; empty: not served.
+  std::string http_address;
   // Log lines the log output dropped so far.
   std::function<uint64_t()> log_lines_dropped;
 };
@@ -63,6 +67,8 @@ class Agent {
   boost::asio::signal_set signals_;
   ControlPlane control_;
   ManagementServer management_;
+  http::HttpServer http_;
+  TierHealth tier_health_;
   std::unique_ptr<common::Timer> stop_timer_;
   bool started_ = false;
   bool stopping_ = false;

@@ -134,6 +134,13 @@ class ControlPlane {
   ServerChangeResult changeServer(const std::string& backend, const std::string& server,
                                   const ServerChange& change);
 
+  // ---- the agent-wide drain switch ----
+  // While on, tier health (TierHealth) answers 503 so that upper tiers send no new connections
+  // here; traffic that still arrives is served. Persisted with a state directory; an
+  // AGENT_DRAIN event when it turns. Returns whether it turned. Control thread.
+  bool setDraining(bool draining, const std::string& origin);
+  bool draining() const { return draining_; }
+
   // ---- the state directory ----
   // Reads what a previous run left there (error: unreadable); from now on every acknowledged
   // change is written there. Call before the first apply.
@@ -191,6 +198,7 @@ class ControlPlane {
   Applied applied_;
   std::shared_ptr<const runtime::Runtime> runtime_;
   std::map<std::pair<std::string, std::string>, ServerChange> server_changes_;
+  bool draining_ = false;
   std::unique_ptr<StateFile> state_file_;
   std::optional<lb::v1::PersistedState> persisted_;
   uint64_t sequences_reserved_ = 0;

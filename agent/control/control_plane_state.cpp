@@ -26,6 +26,7 @@ bool ControlPlane::useStateDir(const std::string& dir, std::string* error) {
     applied_.config = persisted_->config();
     applied_.version = persisted_->version();
     events_.startAt(persisted_->event_sequence_reserved());
+    draining_ = persisted_->draining();
     for (const auto& s : persisted_->servers()) {
       ServerChange change;
       change.admin = fromProto(s.admin_state());
@@ -54,6 +55,27 @@ void ControlPlane::restoreServerChanges() {
   }
 }
 
+bool ControlPlane::setDraining(bool draining, const std::string& origin) {
+  if (draining == draining_) return false;
+  draining_ = draining;
+  std::string error;
+  if (!persist(&error)) {
+    spdlog::warn("drain switch turned but not saved: {}; a restart would undo it", error);
+  }
+  lb::v1::Event event;
+  event.set_type(lb::v1::Event::AGENT_DRAIN);
+  event.set_config_version(applied_.version);
+  event.set_origin(origin);
+  event.set_old_state(draining ? "ready" : "draining");
+  event.set_new_state(draining ? "draining" : "ready");
+  event.set_message(std::string(draining ? "agent draining: tier health answers 503, traffic "
+                                           "still served"
+                                         : "agent ready: tier health answers again") +
+                    (origin.empty() ? "" : " (" + origin + ")"));
+  events_.publish(std::move(event));
+  return true;
+}
+
 bool ControlPlane::persist(std::string* error) {
   if (!state_file_) return true;
   lb::v1::PersistedState state;
@@ -75,6 +97,7 @@ bool ControlPlane::persist(std::string* error) {
     if (change.weight) server->set_weight(*change.weight);
   }
   state.set_event_sequence_reserved(sequences_reserved_);
+  state.set_draining(draining_);
   return state_file_->save(state, error);
 }
 

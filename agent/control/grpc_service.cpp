@@ -249,4 +249,24 @@ grpc::ServerUnaryReactor* AgentService::SetServerState(grpc::CallbackServerConte
   return reactor;
 }
 
+grpc::ServerUnaryReactor* AgentService::SetAgentDrain(grpc::CallbackServerContext* context,
+                                                      const lb::v1::SetAgentDrainRequest* request,
+                                                      lb::v1::SetAgentDrainResponse* response) {
+  auto* reactor = context->DefaultReactor();
+  Caller caller;
+  if (!authorized(auth_, context, Role::kAdmin, reactor, &caller)) return reactor;
+  asio::post(io_, [this, reactor, request, response, origin = caller.identity] {
+    bool changed = control_.setDraining(request->drain(), origin);
+    if (changed) {
+      spdlog::info("SetAgentDrain from {}: {}", origin,
+                   request->drain() ? "draining (tier health answers 503)" : "ready");
+    }
+    response->set_draining(control_.draining());
+    response->set_changed(changed);
+    response->set_current_connections(control_.activeSessions());
+    reactor->Finish(grpc::Status::OK);
+  });
+  return reactor;
+}
+
 }  // namespace lb::control

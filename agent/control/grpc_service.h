@@ -35,6 +35,9 @@ class AgentService final : public lb::v1::Agent::CallbackService {
   grpc::ServerUnaryReactor* SetServerState(grpc::CallbackServerContext* context,
                                            const lb::v1::SetServerStateRequest* request,
                                            lb::v1::SetServerStateResponse* response) override;
+  grpc::ServerUnaryReactor* SetAgentDrain(grpc::CallbackServerContext* context,
+                                          const lb::v1::SetAgentDrainRequest* request,
+                                          lb::v1::SetAgentDrainResponse* response) override;
 
  private:
   ControlPlane& control_;

@@ -114,6 +114,8 @@ lb::v1::GetStatusResponse buildStatus(ControlPlane& control, const AgentIdentity
   agent->set_config_version(control.version());
   agent->set_incarnation(control.events().incarnation());
   agent->set_last_event(control.events().lastSequence());
+  agent->set_draining(control.draining());
+  if (identity.http_address) agent->set_http_address(identity.http_address());
   agent->set_current_connections(control.activeSessions());
   agent->set_checks_not_run(control.checker().localFailures());
   if (identity.log_lines_dropped) agent->set_log_lines_dropped(identity.log_lines_dropped());

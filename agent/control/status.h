@@ -15,6 +15,8 @@ struct AgentIdentity {
   common::WallTime started_at{};
   // Log lines the log output dropped so far (0 when unknown).
   std::function<uint64_t()> log_lines_dropped;
+  // Where the HTTP endpoints listen, empty when off.
+  std::function<std::string()> http_address;
 };
 
 // The whole state, as GetStatus answers (`backend` non-empty: only that backend, no

@@ -148,8 +148,9 @@ TEST(ApiAuthTest, TlsOnAPublicAddressStillNeedsTokensOrClientCertificates) {
   Certificates certs;
   ASSERT_TRUE(certs.ok);
   // Checked before anything listens: the agent stops at once.
-  Process refused({LB_AGENT_PATH, "--grpc", "0.0.0.0:0", "--threads", "1", "--grpc-tls-cert",
-                   certs.path("server.crt"), "--grpc-tls-key", certs.path("server.key")});
+  Process refused({LB_AGENT_PATH, "--grpc", "0.0.0.0:0", "--http", "127.0.0.1:0", "--threads", "1",
+                   "--grpc-tls-cert", certs.path("server.crt"), "--grpc-tls-key",
+                   certs.path("server.key")});
   EXPECT_EQ(refused.wait(), 1);
   EXPECT_THAT(refused.finalOutput(),
               HasSubstr("would let any client that reaches it apply configurations: give "
@@ -161,7 +162,8 @@ TEST(ApiAuthTest, ABadTokensFileStopsTheStartWithItsLine) {
   Backend web("web");
   std::string cfg = dir.write("lb.cfg", config(web));
   std::string tokens = dir.write("tokens", "ops admin " + sha256("x") + "\nci writer abc\n");
-  Process agent({LB_AGENT_PATH, "-f", cfg, "--grpc", "127.0.0.1:0", "--grpc-tokens", tokens});
+  Process agent({LB_AGENT_PATH, "-f", cfg, "--grpc", "127.0.0.1:0", "--http", "127.0.0.1:0",
+                 "--grpc-tokens", tokens});
   EXPECT_EQ(agent.wait(), 1);
   EXPECT_THAT(agent.finalOutput(),
               HasSubstr(tokens + ":2: unknown role 'writer'; use 'read' or 'admin'"));

@@ -62,6 +62,14 @@ grpc::Status ApiClient::setServer(const std::string& backend, const std::string&
   return stub_->SetServerState(&context, request, response);
 }
 
+grpc::Status ApiClient::setDrain(bool drain, lb::v1::SetAgentDrainResponse* response) {
+  grpc::ClientContext context;
+  prepare(&context);
+  lb::v1::SetAgentDrainRequest request;
+  request.set_drain(drain);
+  return stub_->SetAgentDrain(&context, request, response);
+}
+
 std::unique_ptr<grpc::ClientReader<lb::v1::WatchEventsResponse>> ApiClient::watch(
     const lb::v1::WatchEventsRequest& request, grpc::ClientContext* context) {
   prepare(context, std::chrono::seconds(60));

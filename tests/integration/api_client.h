@@ -33,6 +33,7 @@ class ApiClient {
                          lb::v1::ServerStatus::AdminState state,
                          lb::v1::SetServerStateResponse* response,
                          std::optional<uint32_t> weight = std::nullopt);
+  grpc::Status setDrain(bool drain, lb::v1::SetAgentDrainResponse* response);
   // A WatchEvents stream; read it with the returned reader (its context lives in `context`).
   std::unique_ptr<grpc::ClientReader<lb::v1::WatchEventsResponse>> watch(
       const lb::v1::WatchEventsRequest& request, grpc::ClientContext* context);

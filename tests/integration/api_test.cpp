@@ -436,8 +436,8 @@ TEST(ApiTest, AfterKillNineTheStateDirBringsBackConfigVersionAndDrain) {
   agent->process().wait();
   agent.reset();
   // Only --state-dir: the agent comes back as it was acknowledged.
-  Process restarted(
-      {LB_AGENT_PATH, "--state-dir", state.path(), "--grpc", "127.0.0.1:0", "--threads", "1"});
+  Process restarted({LB_AGENT_PATH, "--state-dir", state.path(), "--grpc", "127.0.0.1:0", "--http",
+                     "127.0.0.1:0", "--threads", "1"});
   auto api_line = restarted.waitFor(std::regex("management API listening on ([^\n]+)\n"));
   ASSERT_TRUE(api_line) << restarted.output();
   EXPECT_THAT(restarted.output(), HasSubstr("configuration version 2 applied from"));
@@ -507,7 +507,8 @@ TEST(ApiTest, NoConnectionFailsWhileFiftyAppliesChangeServersAndBinds) {
 
 TEST(ApiTest, AnAgentStartedWithoutConfigurationWaitsForOne) {
   Backend web1("web1");
-  Process agent({LB_AGENT_PATH, "--grpc", "127.0.0.1:0", "--threads", "1"});
+  Process agent(
+      {LB_AGENT_PATH, "--grpc", "127.0.0.1:0", "--http", "127.0.0.1:0", "--threads", "1"});
   auto api_line = agent.waitFor(std::regex("management API listening on ([^\n]+)\n"));
   ASSERT_TRUE(api_line) << agent.output();
   EXPECT_THAT(agent.output(), HasSubstr("started without a configuration"));
@@ -527,8 +528,8 @@ TEST(ApiTest, AnAgentStartedWithoutConfigurationWaitsForOne) {
 TEST(ApiTest, AStateDirThatNeverHeldAConfigurationStartsEmptyAgain) {
   TempDir state;
   {
-    Process first(
-        {LB_AGENT_PATH, "--state-dir", state.path(), "--grpc", "127.0.0.1:0", "--threads", "1"});
+    Process first({LB_AGENT_PATH, "--state-dir", state.path(), "--grpc", "127.0.0.1:0", "--http",
+                   "127.0.0.1:0", "--threads", "1"});
     auto api_line = first.waitFor(std::regex("management API listening on ([^\n]+)\n"));
     ASSERT_TRUE(api_line) << first.output();
     // A refused apply is an event, and events are saved: the directory is no longer empty.
@@ -539,8 +540,8 @@ TEST(ApiTest, AStateDirThatNeverHeldAConfigurationStartsEmptyAgain) {
     first.signal(SIGKILL);
     first.wait();
   }
-  Process second(
-      {LB_AGENT_PATH, "--state-dir", state.path(), "--grpc", "127.0.0.1:0", "--threads", "1"});
+  Process second({LB_AGENT_PATH, "--state-dir", state.path(), "--grpc", "127.0.0.1:0", "--http",
+                  "127.0.0.1:0", "--threads", "1"});
   auto api_line = second.waitFor(std::regex("management API listening on ([^\n]+)\n"));
   ASSERT_TRUE(api_line) << second.output();
   EXPECT_THAT(second.output(), HasSubstr("started without a configuration"));
@@ -551,7 +552,8 @@ TEST(ApiTest, AStateDirThatNeverHeldAConfigurationStartsEmptyAgain) {
 }
 
 TEST(ApiTest, APublicAddressWithoutTlsIsRefusedUnlessInsecure) {
-  Process refused({LB_AGENT_PATH, "--grpc", "0.0.0.0:0", "--threads", "1"});
+  Process refused(
+      {LB_AGENT_PATH, "--grpc", "0.0.0.0:0", "--http", "127.0.0.1:0", "--threads", "1"});
   EXPECT_EQ(refused.wait(), 1);
   EXPECT_THAT(refused.finalOutput(), HasSubstr("reachable from other hosts without TLS"));
 }

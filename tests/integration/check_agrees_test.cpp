@@ -52,7 +52,8 @@ Outcome check(const std::string& path) {
 
 // Starts the agent on the file; a valid one is stopped once it says it serves.
 Outcome start(const std::string& path) {
-  Process agent({LB_AGENT_PATH, "-f", path, "--threads", "1", "--grpc", "127.0.0.1:0"});
+  Process agent({LB_AGENT_PATH, "-f", path, "--threads", "1", "--grpc", "127.0.0.1:0", "--http",
+                 "127.0.0.1:0"});
   Outcome out;
   auto said = agent.waitFor(std::regex("configuration version 1 applied|configuration refused|"
                                        "running configuration is unchanged"),

@@ -237,7 +237,8 @@ TEST(FaultsTest, AnEmptyConfigIsCheckedAsHaproxyDoesAndRefusedAtStart) {
   EXPECT_EQ(check.wait(), 2);
   EXPECT_THAT(check.finalOutput(), HasSubstr("Configuration file has no error but will not start "
                                              "(no listener)"));
-  Process start({LB_AGENT_PATH, "-f", empty, "--threads", "1", "--grpc", "127.0.0.1:0"});
+  Process start({LB_AGENT_PATH, "-f", empty, "--threads", "1", "--grpc", "127.0.0.1:0", "--http",
+                 "127.0.0.1:0"});
   EXPECT_EQ(start.wait(), 1);
   EXPECT_THAT(start.finalOutput(), HasSubstr("the configuration has no listener"));
   std::string allowed = dir.write("allowed.cfg", "global\n    allow-no-listener\n");
@@ -322,7 +323,8 @@ TEST(FaultsTest, AnNbthreadChangeOnReloadIsSaidToWaitForARestart) {
   std::string body =
       defaults() + frontend("fe") + "backend be\n    server s1 " + hello.address() + "\n";
   std::string cfg = dir.write("lb.cfg", "global\n    nbthread 1\n" + body);
-  Process agent({LB_AGENT_PATH, "-f", cfg, "--grpc", "127.0.0.1:0"});  // no --threads
+  Process agent({LB_AGENT_PATH, "-f", cfg, "--grpc", "127.0.0.1:0", "--http",
+                 "127.0.0.1:0"});  // no --threads
   ASSERT_TRUE(agent.waitFor(std::regex("started with 1 worker thread")));
   ASSERT_TRUE(agent.waitFor(std::regex("configuration version 1 applied")));
   dir.write("lb.cfg", "global\n    nbthread 2\n" + body);

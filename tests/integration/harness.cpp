@@ -213,6 +213,9 @@ Agent::Agent(const std::string& config_text, std::vector<std::string> extra_args
   if (std::find(extra_args.begin(), extra_args.end(), "--grpc") == extra_args.end()) {
     argv.insert(argv.end(), {"--grpc", "127.0.0.1:0"});
   }
+  if (std::find(extra_args.begin(), extra_args.end(), "--http") == extra_args.end()) {
+    argv.insert(argv.end(), {"--http", "127.0.0.1:0"});
+  }
   argv.insert(argv.end(), extra_args.begin(), extra_args.end());
   process_ = std::make_unique<Process>(argv, options);
   if (!process_->waitFor(std::regex("configuration version 1 applied"))) {
@@ -221,6 +224,12 @@ Agent::Agent(const std::string& config_text, std::vector<std::string> extra_args
   auto api = process_->waitFor(std::regex("management API listening on ([^\n]+)\n"));
   if (!api) throw std::runtime_error("lb-agent did not open its API:\n" + process_->output());
   grpc_address_ = (*api)[1];
+  // Logged before the API line when served.
+  std::smatch http;
+  std::string logged = process_->output();
+  if (std::regex_search(logged, http, std::regex("HTTP endpoints listening on (\\S+)"))) {
+    http_address_ = http[1];
+  }
   std::string out = process_->output();
   std::regex listening("frontend '([^']+)' listening on .*:([0-9]+)\n");
   for (std::sregex_iterator it(out.begin(), out.end(), listening), end; it != end; ++it) {
@@ -416,6 +425,23 @@ std::string whoAnswers(uint16_t port, const std::string& host, const std::string
   Client client(host, port, source);
   if (!client.connected()) return "";
   return client.readLine().value_or("");
+}
+
+HttpAnswer httpGet(const std::string& address, const std::string& path, Millis timeout) {
+  auto colon = address.rfind(':');
+  std::string host = address.substr(0, colon);
+  if (host.size() > 1 && host.front() == '[') host = host.substr(1, host.size() - 2);
+  Client client(host, static_cast<uint16_t>(std::stoi(address.substr(colon + 1))));
+  HttpAnswer answer;
+  if (!client.connected()) return answer;
+  client.send("GET " + path + " HTTP/1.1\r\nHost: " + address + "\r\nConnection: close\r\n\r\n");
+  std::string response = client.readAll(timeout);
+  std::smatch status;
+  if (!std::regex_search(response, status, std::regex("^HTTP/1\\.[01] ([0-9]{3})"))) return answer;
+  answer.status = std::stoi(status[1]);
+  auto body = response.find("\r\n\r\n");
+  if (body != std::string::npos) answer.body = response.substr(body + 4);
+  return answer;
 }
 
 RawListener::RawListener(const std::string& host, int backlog) {

@@ -115,6 +115,8 @@ class Agent {
   uint16_t port(const std::string& frontend) const;
   // Where its management API listens ("127.0.0.1:PORT").
   const std::string& grpcAddress() const { return grpc_address_; }
+  // Where its HTTP endpoints listen ("127.0.0.1:PORT"); empty with --http none.
+  const std::string& httpAddress() const { return http_address_; }
   const std::string& configPath() const { return config_path_; }
   Process& process() { return *process_; }
   // Rewrites the config file and sends SIGHUP; waits for the reload to be logged.
@@ -128,6 +130,7 @@ class Agent {
   std::unique_ptr<Process> process_;
   std::map<std::string, uint16_t> ports_;
   std::string grpc_address_;
+  std::string http_address_;
   int version_ = 1;
 };
 
@@ -168,6 +171,14 @@ class Client {
 // "" when the connection gave nothing.
 std::string whoAnswers(uint16_t port, const std::string& host = "127.0.0.1",
                        const std::string& source = "");
+
+// One HTTP/1.1 GET (Connection: close) to "HOST:PORT": the status code (0 when no answer came)
+// and the body.
+struct HttpAnswer {
+  int status = 0;
+  std::string body;
+};
+HttpAnswer httpGet(const std::string& address, const std::string& path, Millis timeout = 5s);
 
 // A listening socket owned by the test, for servers that misbehave on purpose.
 class RawListener {

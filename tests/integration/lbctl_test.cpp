@@ -248,8 +248,8 @@ TEST_F(LbctlTest, FollowSeesABackendDieEverywhereAndAnAgentRestartLosesAndRepeat
   TempDir state;
   std::string file = dir_.write("c.cfg", text);
   std::string socket = "unix:" + state.path() + "/api.sock";
-  std::vector<std::string> argv{LB_AGENT_PATH, "-f",        file,   "--name",
-                                "agent-c",     "--grpc",    socket, "--state-dir",
+  std::vector<std::string> argv{LB_AGENT_PATH, "-f",        file,     "--name",      "agent-c",
+                                "--grpc",      socket,      "--http", "127.0.0.1:0", "--state-dir",
                                 state.path(),  "--threads", "1"};
   auto c = std::make_unique<Process>(argv);
   ASSERT_TRUE(c->waitFor(std::regex("management API listening"))) << c->output();

@@ -102,7 +102,8 @@ class ApiClientTest(unittest.TestCase):
         path = os.path.join(self.dir, "lb.cfg")
         with open(path, "w") as f:
             f.write(config([("s1", self.port1)]))
-        self.agent = Proc([AGENT, "-f", path, "--threads", "1", "--grpc", "127.0.0.1:0"])
+        self.agent = Proc([AGENT, "-f", path, "--threads", "1", "--grpc", "127.0.0.1:0",
+                           "--http", "127.0.0.1:0"])
         self.procs.append(self.agent)
         self.address = self.agent.wait_for(r"management API listening on (\S+)").group(1)
         self.bind = self.agent.wait_for(r"frontend 'fe' listening on (\S+)").group(1)

@@ -1,0 +1,56 @@
+#include "agent/control/tier_health.h"
+
+#include <string>
+#include <vector>
+
+#include "agent/config/suggest.h"
+
+namespace lb::control {
+
+namespace {
+
+constexpr std::string_view kFrontendPrefix = "/healthz/frontend/";
+
+}  // namespace
+
+void TierHealth::addRoutes(http::HttpServer& server) {
+  server.route("/healthz", [this](std::string_view) { return agent(); });
+  server.route(std::string(kFrontendPrefix), [this](std::string_view path) {
+    return frontend(path.substr(kFrontendPrefix.size()));
+  });
+}
+
+http::Response TierHealth::agent() const {
+  if (stopping_) return {503, "stopping\n"};
+  if (control_.runtime() == nullptr) return {503, "no configuration in force yet\n"};
+  std::string body = "ok: configuration version " + std::to_string(control_.version());
+  if (control_.draining()) body += ", draining (frontends answer 503)";
+  return {200, body + "\n"};
+}
+
+http::Response TierHealth::frontend(std::string_view name) const {
+  const auto& runtime = control_.runtime();
+  if (runtime == nullptr) return {503, "no configuration in force yet\n"};
+  const runtime::FrontendRuntime* found = nullptr;
+  std::vector<std::string> names;
+  for (const auto& fe : runtime->frontends) {
+    names.push_back(fe.name);
+    if (fe.name == name) found = &fe;
+  }
+  if (found == nullptr) {
+    return {404, "no frontend '" + std::string(name) + "'" +
+                     config::didYouMean(std::string(name), names) + "\n"};
+  }
+  std::string prefix = "frontend " + found->name + ": ";
+  if (stopping_) return {503, prefix + "agent stopping\n"};
+  if (control_.draining()) return {503, prefix + "agent draining\n"};
+  const runtime::BackendRuntime* backend = found->backend;
+  if (backend == nullptr) return {503, prefix + "disabled or without a default backend\n"};
+  size_t usable = 0;
+  for (size_t i = 0; i < backend->size(); ++i) usable += backend->usable(i) ? 1 : 0;
+  std::string counts = std::to_string(usable) + " of " + std::to_string(backend->servers.size()) +
+                       " servers usable in backend " + backend->name + "\n";
+  return {usable > 0 ? 200u : 503u, prefix + counts};
+}
+
+}  // namespace lb::control
