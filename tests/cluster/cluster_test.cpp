@@ -243,6 +243,16 @@ TEST_F(TwoTiersTest, AFailingInnerTierIsRolledBackAndTheEdgeIsNotTouched) {
 
 TEST_F(TwoTiersTest, DrainingAnInnerAgentMovesTrafficAwayWithoutAFailedConnection) {
   applyOrFail();
+  // A long connection through inner-1: the drain waits for it and never cuts it.
+  std::unique_ptr<Client> held;
+  net_->inside("client", [&] {
+    for (int i = 0; i < 10 && !held; ++i) {
+      auto client = std::make_unique<Client>(net_->address("edge-1"), 8080);
+      auto greeting = client->readLine();
+      if (greeting == "b1" || greeting == "b2") held = std::move(client);
+    }
+  });
+  ASSERT_TRUE(held);
   std::atomic<bool> stop{false}, drained{false};
   std::atomic<int> served{0}, failed{0}, after_drain{0}, after_drain_elsewhere{0};
   std::thread load([&] {
@@ -259,17 +269,16 @@ TEST_F(TwoTiersTest, DrainingAnInnerAgentMovesTrafficAwayWithoutAFailedConnectio
       }
     });
   });
-  while (served < 20) std::this_thread::sleep_for(10ms);
-  // A long connection through inner-1: the drain waits for it and never cuts it.
-  std::unique_ptr<Client> held;
-  net_->inside("client", [&] {
-    for (int i = 0; i < 10 && !held; ++i) {
-      auto client = std::make_unique<Client>(net_->address("edge-1"), 8080);
-      auto greeting = client->readLine();
-      if (greeting == "b1" || greeting == "b2") held = std::move(client);
+  struct Joiner {
+    std::atomic<bool>& stop;
+    std::thread& thread;
+    ~Joiner() {
+      stop = true;
+      if (thread.joinable()) thread.join();
     }
-  });
-  ASSERT_TRUE(held);
+  } joiner{stop, load};
+  Stopwatch started;
+  while (served < 20 && started.elapsed() < 30s) std::this_thread::sleep_for(10ms);
   std::string out;
   size_t drain_from = agent("edge-1").outputSize();
   EXPECT_EQ(cluster({"drain", "inner-1", "--wait", "--wait-timeout", "1s"}, &out), 1) << out;

@@ -2,10 +2,13 @@
 
 #include <fcntl.h>
 #include <sched.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include <atomic>
+#include <cerrno>
 #include <filesystem>
+#include <regex>
 #include <stdexcept>
 #include <thread>
 
@@ -21,6 +24,7 @@ std::string ipPath() {
 }
 
 std::atomic<int> networks{0};
+std::error_code ignore_;
 
 }  // namespace
 
@@ -37,8 +41,18 @@ bool Network::usable(std::string* why) {
 }
 
 Network::Network() {
-  // Short names: an interface name has at most 15 characters.
-  prefix_ = "lbt" + std::to_string(::getpid() % 100000) + "x" + std::to_string(networks++);
+  // Namespaces a crashed run left behind (its pid is in their names) go first.
+  for (const auto& entry : std::filesystem::directory_iterator("/run/netns", ignore_)) {
+    std::smatch m;
+    std::string name = entry.path().filename().string();
+    if (std::regex_match(name, m, std::regex("lbt([0-9]+)x[0-9]+-.*")) &&
+        ::kill(std::stoi(m[1]), 0) != 0 && errno == ESRCH) {
+      Process remove({ipPath(), "netns", "delete", name});
+      remove.wait();
+    }
+  }
+  // Short names: an interface name has at most 15 characters ("p" + pid + "x" + n + "h" + host).
+  prefix_ = "lbt" + std::to_string(::getpid()) + "x" + std::to_string(networks++);
   hub_ = prefix_ + "-hub";
   ip({"netns", "add", hub_});
   ip({"-n", hub_, "link", "add", "br0", "type", "bridge"});
