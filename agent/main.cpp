@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <cstring>
 #include <iostream>
+#include <regex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -134,6 +135,15 @@ int main(int argc, char** argv) {
                "no tokens or client CA, anyway");
   app.add_option("--http", flags.http,
                  "tier health HTTP address: HOST:PORT (loopback by default), or 'none'")
+      ->check([](const std::string& value) -> std::string {
+        static const std::regex form(R"(^(\[[0-9A-Fa-f:.]+\]|[^:\[\]]*):([0-9]{1,5})$)");
+        std::smatch m;
+        if (value == "none") return "";
+        if (!std::regex_match(value, m, form) || std::stoul(m[2]) > 65535) {
+          return "'" + value + "' is not HOST:PORT (e.g. 127.0.0.1:9902, [::1]:9902) or 'none'";
+        }
+        return "";
+      })
       ->capture_default_str();
   app.add_option("--state-dir", flags.state_dir,
                  "keep the last applied configuration, its version and admin states here; "

@@ -39,6 +39,18 @@ std::string unknownKey(const std::string& path, const YAML::Node& node,
   return "";
 }
 
+// A key of `keys` whose value is not a plain string (a list, a map); "" when none.
+std::string notText(const std::string& path, const YAML::Node& node,
+                    const std::vector<std::string>& keys) {
+  for (const auto& key : keys) {
+    const YAML::Node value = node[key];
+    if (value && !value.IsScalar()) {
+      return where(path, value) + ": '" + key + "' must be a single value, not a list or a map";
+    }
+  }
+  return "";
+}
+
 // Relative paths are the cluster file's.
 std::string relativeTo(const std::string& cluster_path, const std::string& file) {
   if (file.empty() || file.front() == '/') return file;
@@ -76,7 +88,7 @@ std::optional<std::string> readFile(const std::string& path) {
 bool fillBackend(std::string* text, const std::string& backend, const std::string& lines) {
   std::regex header("^\\s*backend\\s+" +
                     std::regex_replace(backend, std::regex("[.^$|()\\[\\]{}*+?\\\\]"), "\\$&") +
-                    "\\s*(#.*)?$");
+                    "(\\s+from\\s+\\S+)?\\s*(#.*)?$");
   std::regex section(
       "^\\s*(global|defaults|frontend|backend|listen|resolvers|peers|userlist|program|"
       "http-errors|ring|cache|mailers)(\\s|$)");
@@ -133,7 +145,9 @@ std::vector<std::string> Cluster::agentNames() const {
   return names;
 }
 
-std::optional<Cluster> loadCluster(const std::string& path, std::string* error) {
+namespace {
+
+std::optional<Cluster> readCluster(const std::string& path, std::string* error) {
   YAML::Node root;
   try {
     root = YAML::LoadFile(path);
@@ -157,7 +171,7 @@ std::optional<Cluster> loadCluster(const std::string& path, std::string* error) 
   std::set<std::string> agent_names, tier_names;
   for (const auto& node : root["tiers"]) {
     Tier tier;
-    tier.name = scalar(node, "name");
+    if (node.IsMap()) tier.name = scalar(node, "name");
     if (!node.IsMap() || tier.name.empty()) {
       *error = where(path, node) + ": a tier needs a 'name', its 'agents' and a 'config'";
       return std::nullopt;
@@ -169,13 +183,25 @@ std::optional<Cluster> loadCluster(const std::string& path, std::string* error) 
       *error = bad;
       return std::nullopt;
     }
+    if (auto bad = notText(path, node, {"name", "config", "token-file"}); !bad.empty()) {
+      *error = bad;
+      return std::nullopt;
+    }
     if (!tier_names.insert(tier.name).second) {
       *error = where(path, node) + ": tier '" + tier.name + "' is named twice";
       return std::nullopt;
     }
     std::string tier_config = relativeTo(path, scalar(node, "config"));
     Credentials credentials;
-    if (const YAML::Node tls = node["tls"]; tls && tls.IsMap()) {
+    if (const YAML::Node tls = node["tls"]; tls) {
+      std::string bad = tls.IsMap()
+                            ? unknownKey(path, tls, {"ca", "cert", "key"}, "'tls'")
+                            : where(path, tls) + ": 'tls' is {ca: FILE, cert: FILE, key: FILE}";
+      if (bad.empty()) bad = notText(path, tls, {"ca", "cert", "key"});
+      if (!bad.empty()) {
+        *error = bad;
+        return std::nullopt;
+      }
       credentials.ca = relativeTo(path, scalar(tls, "ca"));
       credentials.cert = relativeTo(path, scalar(tls, "cert"));
       credentials.key = relativeTo(path, scalar(tls, "key"));
@@ -190,9 +216,10 @@ std::optional<Cluster> loadCluster(const std::string& path, std::string* error) 
     for (const auto& a : agents) {
       ClusterAgent agent;
       if (a.IsMap()) {
-        if (auto bad = unknownKey(path, a, {"name", "address", "traffic", "http", "config"},
-                                  "an agent of tier '" + tier.name + "'");
-            !bad.empty()) {
+        std::string bad = unknownKey(path, a, {"name", "address", "traffic", "http", "config"},
+                                     "an agent of tier '" + tier.name + "'");
+        if (bad.empty()) bad = notText(path, a, {"name", "address", "traffic", "http", "config"});
+        if (!bad.empty()) {
           *error = bad;
           return std::nullopt;
         }
@@ -249,6 +276,18 @@ std::optional<Cluster> loadCluster(const std::string& path, std::string* error) 
     return std::nullopt;
   }
   return cluster;
+}
+
+}  // namespace
+
+std::optional<Cluster> loadCluster(const std::string& path, std::string* error) {
+  try {
+    return readCluster(path, error);
+  } catch (const YAML::Exception& e) {
+    // A shape the checks above did not foresee: still an error with a line, never a crash.
+    *error = path + ":" + std::to_string(e.mark.line + 1) + ": " + e.msg;
+    return std::nullopt;
+  }
 }
 
 std::optional<std::vector<std::vector<AgentPlan>>> planCluster(const Cluster& cluster,
@@ -311,13 +350,12 @@ std::optional<std::vector<std::vector<AgentPlan>>> planCluster(const Cluster& cl
                           cluster.tiers[t].name + "' sends to it)");
         continue;
       }
+      // The tier above sends to the first bind: that one must expect the header.
       const auto& bind = frontend->binds(0);
-      bool accepts = false;
-      for (const auto& b : frontend->binds()) accepts = accepts || b.accept_proxy();
-      if (!accepts) {
+      if (!bind.accept_proxy()) {
         errors->push_back(who + ": frontend '" + frontend->name() +
-                          "' needs 'accept-proxy' on its bind: tier '" + cluster.tiers[t].name +
-                          "' sends the client's address with PROXY v2");
+                          "' needs 'accept-proxy' on its (first) bind: tier '" +
+                          cluster.tiers[t].name + "' sends the client's address with PROXY v2");
       }
       std::string host = bind.address();
       if (host.empty() || host == "0.0.0.0" || host == "::") host = hostOf(agent.target.address);

@@ -60,8 +60,7 @@ std::optional<Millis> durationOrSay(const std::string& flag, const std::string& 
 bool checkPassed(const ServerStatus& s) {
   if (!s.check_enabled()) return true;
   const std::string& status = s.last_check().status();
-  return status.size() >= 2 &&
-         (status.substr(status.size() - 2) == "OK" || status.substr(status.size() - 3) == "OKC");
+  return status.ends_with("OK") || status.ends_with("OKC");
 }
 
 // Why an agent is not yet ready for the tier above ("" when it is): the new version in force,
@@ -116,6 +115,9 @@ std::string refusal(const grpc::Status& status, Millis timeout) {
       return text;
     }
   }
+  if (status.error_code() == grpc::StatusCode::FAILED_PRECONDITION) {
+    return "refused: " + status.error_message();
+  }
   return describe(status, timeout);
 }
 
@@ -123,6 +125,7 @@ std::string refusal(const grpc::Status& status, Millis timeout) {
 struct Previous {
   lb::v1::GetConfigResponse config;
   bool changed = false;  // the rollout applied something to it
+  uint64_t applied = 0;  // the version the rollout made
 };
 
 // Puts back what the changed agents ran, the most recently changed tier first.
@@ -133,6 +136,8 @@ void rollBack(const Cluster& cluster, std::vector<std::vector<AgentConnection>>&
       if (!previous[t][a].changed) continue;
       const auto& before = previous[t][a].config;
       lb::v1::ApplyConfigRequest request;
+      // Only over what the rollout put there: a change someone else made since is theirs.
+      request.set_expected_version(previous[t][a].applied);
       if (before.version() == 0) {
         request.mutable_config();  // it had none: an empty one stops what the rollout started
         request.set_allow_no_listener(true);
@@ -150,6 +155,10 @@ void rollBack(const Cluster& cluster, std::vector<std::vector<AgentConnection>>&
       if (status.ok()) {
         std::cout << "rolled back to the configuration of version " << before.version()
                   << " (now version " << response.version() << ")\n";
+      } else if (status.error_code() == grpc::StatusCode::FAILED_PRECONDITION &&
+                 status.error_message().find("version") != std::string::npos) {
+        std::cout << "NOT rolled back: its configuration changed since this apply ("
+                  << status.error_message() << ")\n";
       } else {
         std::cout << "ROLLBACK FAILED: " << describe(status, agent.timeout())
                   << " (it keeps the new configuration)\n";
@@ -253,6 +262,7 @@ int apply(const GlobalOptions& global, const ClusterFlags& flags) {
         std::cout << refusal(status, tiers[t][a].timeout()) << "\n";
       } else if (r.applied()) {
         previous[t][a].changed = true;
+        previous[t][a].applied = r.version();
         std::cout << "version " << r.previous_version() << " -> " << r.version() << " ("
                   << r.diff().summary() << ")\n";
       } else {
@@ -310,6 +320,10 @@ struct Node {
   lb::v1::GetStatusResponse response;
 };
 
+std::string connections(uint32_t n) {
+  return std::to_string(n) + (n == 1 ? " connection" : " connections");
+}
+
 std::string stateText(const ServerStatus& s) {
   std::string text = ServerStatus::OpState_Name(s.op_state());
   if (s.admin_state() != ServerStatus::READY) {
@@ -333,16 +347,15 @@ void printAgentTree(const Cluster& cluster, std::vector<std::vector<AgentConnect
   std::cout << "  version " << info.config_version() << "  "
             << (info.draining() ? style.paint("draining", Color::kYellow)
                                 : style.paint("ready", Color::kGreen))
-            << "  " << info.current_connections() << " connection"
-            << (info.current_connections() == 1 ? "" : "s") << "\n";
+            << "  " << connections(info.current_connections()) << "\n";
   const auto& upstream = cluster.tiers[t].upstream;
   for (const auto& fe : node.response.frontends()) {
     const lb::v1::BackendStatus* backend = nullptr;
     for (const auto& be : node.response.backends()) {
       if (be.name() == fe.default_backend()) backend = &be;
     }
-    std::cout << indent << "  frontend " << fe.name() << " (" << fe.current_connections()
-              << " conns)";
+    std::cout << indent << "  frontend " << fe.name() << " ("
+              << connections(fe.current_connections()) << ")";
     if (backend == nullptr) {
       std::cout << "  no backend\n";
       continue;
@@ -356,7 +369,7 @@ void printAgentTree(const Cluster& cluster, std::vector<std::vector<AgentConnect
     for (const auto& s : backend->servers()) {
       std::cout << indent << "    " << s.name() << "  " << s.address() << "  "
                 << style.paint(stateText(s), stateColor(stateText(s))) << "  "
-                << s.current_connections() << " conns";
+                << connections(s.current_connections());
       if (s.has_last_check() && !s.last_check().status().empty()) {
         std::cout << "  " << s.last_check().status();
       }
@@ -387,12 +400,13 @@ int status(const GlobalOptions& global, const ClusterFlags& flags) {
     for (const auto& node : nodes.back()) all = all && node.status.ok();
   }
   if (flags.output == "json") {
-    std::cout << "[";
+    std::cout << "{\"agents\":[";
     bool first = true;
     for (size_t t = 0; t < tiers.size(); ++t) {
       for (size_t a = 0; a < tiers[t].size(); ++a) {
         std::cout << (first ? "" : ",") << "\n  {\"tier\":" << jsonQuote(cluster->tiers[t].name)
-                  << ",\"agent\":" << jsonQuote(tiers[t][a].name());
+                  << ",\"agent\":" << jsonQuote(tiers[t][a].name())
+                  << ",\"address\":" << jsonQuote(tiers[t][a].target().address);
         if (nodes[t][a].status.ok()) {
           std::cout << ",\"status\":" << toJson(nodes[t][a].response, false, true);
         } else {
@@ -403,7 +417,7 @@ int status(const GlobalOptions& global, const ClusterFlags& flags) {
         first = false;
       }
     }
-    std::cout << "\n]\n";
+    std::cout << "\n]}\n";
     return all ? kOk : kFailed;
   }
   Style style(colorWanted(global.no_color));

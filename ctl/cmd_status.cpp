@@ -58,6 +58,7 @@ void printAgent(const AgentConnection& agent, const lb::v1::GetStatusResponse& r
   std::cout << "  lb " << a.lb_version() << "  config version " << a.config_version() << "  up "
             << formatDuration(Millis(TimeUtil::DurationToMilliseconds(a.uptime())))
             << "  connections " << a.current_connections();
+  if (a.draining()) std::cout << "  " << style.paint("draining", Color::kYellow);
   if (wide) std::cout << "  pid " << a.pid() << "  threads " << a.threads();
   std::cout << "\n";
   if (a.config_version() == 0) {

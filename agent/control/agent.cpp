@@ -54,6 +54,23 @@ int Agent::run() {
     spdlog::error("{}", error);
     return 1;
   }
+  // Tier health answers from the start (503 until a configuration is in force), and an address
+  // that cannot be served stops the start before any frontend listens.
+  if (!options_.http_address.empty()) {
+    tier_health_.addRoutes(http_);
+    if (!http_.listen(options_.http_address, &error)) {
+      spdlog::error("--http: {} (use another address, or --http none)", error);
+      return 1;
+    }
+    spdlog::info("HTTP endpoints listening on {} (/healthz, /healthz/frontend/NAME)",
+                 http_.address());
+  }
+  if (control_.draining()) {
+    spdlog::warn(
+        "this agent is drained (state restored from {}): its tier health answers 503 until "
+        "'lbctl cluster ready' or SetAgentDrain(false)",
+        options_.state_dir);
+  }
   if (!options_.config_files.empty()) {
     applyFiles("startup");
   } else if (control_.persisted() && control_.persisted()->version() > 0) {
@@ -161,15 +178,6 @@ void Agent::onApplied(const ApplyResult& result, const std::string& origin) {
 // The configuration (if any) is in force: the management API opens.
 void Agent::started() {
   std::string error;
-  if (!options_.http_address.empty()) {
-    tier_health_.addRoutes(http_);
-    if (!http_.listen(options_.http_address, &error)) {
-      fail("--http: " + error + " (use another address, or --http none)");
-      return;
-    }
-    spdlog::info("HTTP endpoints listening on {} (/healthz, /healthz/frontend/NAME)",
-                 http_.address());
-  }
   if (!management_.start(options_.management, &error)) {
     fail(error);
     return;

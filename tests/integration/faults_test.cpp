@@ -273,6 +273,8 @@ TEST(FaultsTest, BadFlagsExitTwoWithAHint) {
            std::vector<std::string>{"--no-such-flag", "-f", cfg},
            std::vector<std::string>{"-f", dir.path() + "/missing.cfg"},
            std::vector<std::string>{"--log-level", "loud", "-f", cfg},
+           std::vector<std::string>{"--http", "nonsense", "-f", cfg},
+           std::vector<std::string>{"--http", "127.0.0.1:99999", "-f", cfg},
            std::vector<std::string>{"-c"},
            std::vector<std::string>{"--grpc-tls-cert", dir.path() + "/missing.pem", "-f", cfg},
        }) {

@@ -142,6 +142,7 @@ TEST(TierHealthTest, DrainSwitchAnswers503WhileTrafficKeepsFlowingAndSurvivesARe
   }
   // The switch is part of the acknowledged state: a restarted agent is still drained.
   Agent restarted(config, {"--state-dir", state.path()});
+  EXPECT_THAT(restarted.process().output(), HasSubstr("this agent is drained"));
   EXPECT_EQ(httpGet(restarted.httpAddress(), "/healthz/frontend/web").status, 503);
   ApiClient api(restarted.grpcAddress());
   ASSERT_TRUE(api.setDrain(false, &response).ok());

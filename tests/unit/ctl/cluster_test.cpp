@@ -85,9 +85,12 @@ TEST_F(ClusterFileTest, TheTierAboveGetsOneCheckedProxyServerPerAgentBelow) {
 }
 
 TEST_F(ClusterFileTest, AnHttpCheckOfTheUsersOwnIsKept) {
-  write("edge.cfg", kDefaults +
-                        "frontend web\n    bind :80\n    default_backend inner\n"
-                        "backend inner\n    option httpchk GET /healthz/frontend/web\n");
+  write("edge.cfg",
+        "defaults base\n    mode tcp\n    timeout connect 1s\n    timeout client 5s\n"
+        "    timeout server 5s\n"
+        "frontend web from base\n    bind :80\n    default_backend inner\n"
+        "backend inner from base  # filled by lbctl\n"
+        "    option httpchk GET /healthz/frontend/web\n");
   std::string error;
   auto loaded = loadCluster(cluster(", server-options: \"inter 1s weight 10\""), &error);
   ASSERT_TRUE(loaded) << error;
@@ -118,15 +121,37 @@ TEST_F(ClusterFileTest, MistakesAreNamedWithTheirFileAndLine) {
   EXPECT_THAT(error, HasSubstr("the last tier ('only') has 'upstream' but there is no tier below"));
   EXPECT_FALSE(loadCluster(write("c.yaml", "tiers: []\n"), &error));
   EXPECT_THAT(error, HasSubstr("expected 'tiers:'"));
+  // Shapes that are not the file's: an error each, never a crash.
+  EXPECT_FALSE(loadCluster(write("e.yaml", "tiers: [edge]\n"), &error));
+  EXPECT_THAT(error, HasSubstr("e.yaml:1: a tier needs a 'name'"));
+  EXPECT_FALSE(loadCluster(write("f.yaml",
+                                 "tiers:\n  - name: one\n    config: [a, b]\n    agents:\n"
+                                 "      - {name: a, address: 127.0.0.1:1}\n"),
+                           &error));
+  EXPECT_THAT(error, HasSubstr("f.yaml:3: 'config' must be a single value"));
+  // A typo in the TLS files would silently mean plain text: refused.
+  EXPECT_FALSE(loadCluster(write("g.yaml",
+                                 "tiers:\n  - name: one\n    config: inner.cfg\n"
+                                 "    tls: {ca-file: ca.pem}\n    agents:\n"
+                                 "      - {name: a, address: 127.0.0.1:1}\n"),
+                           &error));
+  EXPECT_THAT(error, HasSubstr("unknown key 'ca-file' in 'tls'"));
+  EXPECT_FALSE(loadCluster(write("h.yaml",
+                                 "tiers:\n  - {name: x, agents: [{name: a, address: b}], "
+                                 "tls: yes}\n"),
+                           &error));
+  EXPECT_THAT(error, HasSubstr("'tls' is {ca: FILE, cert: FILE, key: FILE}"));
 }
 
 TEST_F(ClusterFileTest, APlanThatCannotWorkIsRefusedBeforeAnythingIsSent) {
   std::string error;
   std::vector<std::string> errors;
-  // The inner frontend would get PROXY headers it does not expect.
-  write("inner.cfg", kDefaults +
-                         "frontend web\n    bind :8080\n    default_backend servers\n"
-                         "backend servers\n    server s1 10.0.1.1:80\n");
+  // The inner frontend's first bind (where the tier above sends) would get PROXY headers it
+  // does not expect.
+  write("inner.cfg",
+        kDefaults +
+            "frontend web\n    bind :8080\n    bind :8443 accept-proxy\n"
+            "    default_backend servers\nbackend servers\n    server s1 10.0.1.1:80\n");
   auto loaded = loadCluster(cluster(), &error);
   ASSERT_TRUE(loaded) << error;
   EXPECT_FALSE(planCluster(*loaded, &errors));
