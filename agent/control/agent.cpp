@@ -35,9 +35,11 @@ Agent::Agent(AgentOptions options)
     : options_(std::move(options)),
       signals_(io_),
       control_(io_, time_, resolver_, controlOptions(options_)),
-      management_(control_, io_, identityOf(options_, http_)),
+      identity_(identityOf(options_, http_)),
+      management_(control_, io_, identity_),
       http_(io_),
       tier_health_(control_),
+      metrics_(control_, identity_),
       stop_timer_(time_.makeTimer()) {}
 
 Agent::~Agent() = default;
@@ -58,11 +60,12 @@ int Agent::run() {
   // that cannot be served stops the start before any frontend listens.
   if (!options_.http_address.empty()) {
     tier_health_.addRoutes(http_);
+    metrics_.addRoutes(http_);
     if (!http_.listen(options_.http_address, &error)) {
       spdlog::error("--http: {} (use another address, or --http none)", error);
       return 1;
     }
-    spdlog::info("HTTP endpoints listening on {} (/healthz, /healthz/frontend/NAME)",
+    spdlog::info("HTTP endpoints listening on {} (/healthz, /healthz/frontend/NAME, /metrics)",
                  http_.address());
   }
   if (control_.draining()) {

@@ -12,6 +12,7 @@
 #include "agent/common/time_source.h"
 #include "agent/control/control_plane.h"
 #include "agent/control/management.h"
+#include "agent/control/metrics.h"
 #include "agent/control/tier_health.h"
 #include "agent/http/http_server.h"
 
@@ -66,9 +67,11 @@ class Agent {
   common::SystemResolver resolver_;
   boost::asio::signal_set signals_;
   ControlPlane control_;
+  AgentIdentity identity_;  // one start time for the API and /metrics
   ManagementServer management_;
   http::HttpServer http_;
   TierHealth tier_health_;
+  Metrics metrics_;
   std::unique_ptr<common::Timer> stop_timer_;
   bool started_ = false;
   bool stopping_ = false;

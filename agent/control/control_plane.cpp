@@ -67,6 +67,13 @@ void ControlPlane::load(std::function<config::LoadResult(common::Resolver&)> wor
 }
 
 void ControlPlane::apply(config::LoadResult loaded, const ApplyOptions& options, ApplyDone done) {
+  // Every outcome is counted with the time it took (metrics), whichever way it ends.
+  done = [this, started = time_.now(), done = std::move(done)](ApplyResult result) {
+    auto& counter = apply_counters_[static_cast<size_t>(result.status)];
+    ++counter.count;
+    counter.seconds += std::chrono::duration<double>(time_.now() - started).count();
+    done(std::move(result));
+  };
   ApplyResult result;
   result.previous_version = applied_.version;
   result.version = applied_.version;

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <array>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <functional>
@@ -48,6 +49,13 @@ enum class ApplyStatus {
 };
 
 const char* toString(ApplyStatus status);
+constexpr size_t kApplyStatuses = 6;
+
+// How many applies ended with a status, and the time they took in all (start to result).
+struct ApplyCounter {
+  uint64_t count = 0;
+  double seconds = 0;
+};
 
 struct ApplyResult {
   ApplyStatus status = ApplyStatus::kInvalid;
@@ -163,6 +171,8 @@ class ControlPlane {
   }
 
   EventLog& events() { return events_; }
+  // Applies by how they ended (indexed by ApplyStatus), since the start.
+  const std::array<ApplyCounter, kApplyStatuses>& applyCounters() const { return apply_counters_; }
   health::HealthChecker& checker() { return checker_; }
   // Null before the first apply.
   proxy::Proxy* proxy() { return proxy_.get(); }
@@ -199,6 +209,7 @@ class ControlPlane {
   std::shared_ptr<const runtime::Runtime> runtime_;
   std::map<std::pair<std::string, std::string>, ServerChange> server_changes_;
   bool draining_ = false;
+  std::array<ApplyCounter, kApplyStatuses> apply_counters_{};
   std::unique_ptr<StateFile> state_file_;
   std::optional<lb::v1::PersistedState> persisted_;
   uint64_t sequences_reserved_ = 0;
