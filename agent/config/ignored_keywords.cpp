@@ -26,8 +26,9 @@ constexpr std::array kIgnoredKeywords{
     IgnoredSpec{"daemon", kCapGlobal, "lb runs in the foreground; let systemd supervise it"},
     IgnoredSpec{"master-worker", kCapGlobal, "lb reloads in place (SIGHUP or gRPC apply)"},
     IgnoredSpec{"pidfile", kCapGlobal, "lb runs in the foreground; let systemd track its pid"},
-    IgnoredSpec{"stats", kCapGlobal | kCapProxy,
-                "lb's runtime API is gRPC and its stats are on /metrics"},
+    IgnoredSpec{"stats", kCapProxy,
+                "lb serves no HTML stats page; its statistics are on /metrics and on the "
+                "global 'stats socket'"},
     IgnoredSpec{"ca-base", kCapGlobal, kNoTls},
     IgnoredSpec{"crt-base", kCapGlobal, kNoTls},
     IgnoredSpec{"ssl-default-bind-ciphers", kCapGlobal, kNoTls},

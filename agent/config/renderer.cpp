@@ -249,6 +249,17 @@ std::string renderHaproxy(const lb::v1::Config& config) {
       out << "    tune.sched-policy "
           << (g.sched_policy() == lb::v1::Global::NORMAL ? "normal" : "batch") << "\n";
     }
+    for (const auto& socket : g.stats_sockets()) {
+      out << "    stats socket " << socket.address();
+      if (socket.has_mode()) out << " mode " << std::oct << socket.mode() << std::dec;
+      if (socket.level() != lb::v1::StatsSocket::LEVEL_UNSPECIFIED) {
+        std::string level = lb::v1::StatsSocket::Level_Name(socket.level());
+        for (char& c : level) c = static_cast<char>(std::tolower(c));
+        out << " level " << level;
+      }
+      out << "\n";
+    }
+    if (g.has_stats_timeout()) out << "    stats timeout " << time(g.stats_timeout()) << "\n";
   }
   for (const auto& fe : config.frontends()) {
     out << "\n";

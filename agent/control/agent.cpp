@@ -40,6 +40,7 @@ Agent::Agent(AgentOptions options)
       http_(io_),
       tier_health_(control_),
       metrics_(control_, identity_),
+      runtime_api_(io_, control_, identity_),
       stop_timer_(time_.makeTimer()) {}
 
 Agent::~Agent() = default;
@@ -86,6 +87,7 @@ int Agent::run() {
     started();
   }
   io_.run();
+  runtime_api_.stop();
   http_.stop();
   management_.shutdown();
   control_.stop();

@@ -13,6 +13,7 @@
 #include "agent/control/control_plane.h"
 #include "agent/control/management.h"
 #include "agent/control/metrics.h"
+#include "agent/control/runtime_api.h"
 #include "agent/control/tier_health.h"
 #include "agent/http/http_server.h"
 
@@ -72,6 +73,7 @@ class Agent {
   http::HttpServer http_;
   TierHealth tier_health_;
   Metrics metrics_;
+  RuntimeApi runtime_api_;  // HAProxy's Runtime API on the configuration's `stats socket`s
   std::unique_ptr<common::Timer> stop_timer_;
   bool started_ = false;
   bool stopping_ = false;

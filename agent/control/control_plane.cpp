@@ -313,8 +313,8 @@ ServerChangeResult ControlPlane::changeServer(const std::string& backend, const 
     return result;
   }
   std::string error;
-  if (change.admin) checker_.setAdminState(backend, server, *change.admin, &error);
-  if (change.weight) checker_.setWeight(backend, server, *change.weight, &error);
+  if (change.admin) checker_.setAdminState(backend, server, *change.admin, &error, change.origin);
+  if (change.weight) checker_.setWeight(backend, server, *change.weight, &error, change.origin);
   ServerChange& kept = server_changes_[{backend, server}];
   if (change.admin) kept.admin = *change.admin;
   if (change.weight) kept.weight = *change.weight;

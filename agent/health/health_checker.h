@@ -58,13 +58,14 @@ class HealthChecker : public runtime::PassiveObserver {
                         std::string last_error) override;
 
   // READY / DRAIN / MAINT for BACKEND/SERVER; false with *error when there is no such server.
+  // `origin` (who asked: a gRPC caller, a stats socket) is carried by the event.
   bool setAdminState(const std::string& backend, const std::string& server,
-                     runtime::AdminState state, std::string* error);
+                     runtime::AdminState state, std::string* error, const std::string& origin = "");
   // The weight in force for BACKEND/SERVER, set by an operator (HAProxy's `set weight`): it
   // stays across UP/DOWN changes (a slowstart ramps to it) until an apply changes the server's
   // configured weight. False with *error when there is no such server.
   bool setWeight(const std::string& backend, const std::string& server, uint32_t weight,
-                 std::string* error);
+                 std::string* error, const std::string& origin = "");
   // The operator's weight of a server, if one was set.
   std::optional<uint32_t> weightOverride(const runtime::ServerState& server) const;
 

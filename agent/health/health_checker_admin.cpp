@@ -10,7 +10,7 @@ namespace lb::health {
 using runtime::AdminState;
 
 bool HealthChecker::setAdminState(const std::string& backend, const std::string& server,
-                                  AdminState state, std::string* error) {
+                                  AdminState state, std::string* error, const std::string& origin) {
   auto it = by_name_.find(nameKey(backend, server));
   Task* task = it == by_name_.end() ? nullptr : find(it->second);
   if (task == nullptr) {
@@ -47,13 +47,14 @@ bool HealthChecker::setAdminState(const std::string& backend, const std::string&
   event.set_old_state(runtime::toString(old));
   event.set_new_state(runtime::toString(state));
   event.set_message(message);
+  event.set_origin(origin);
   publish(std::move(event));
   checkBackendAvailability(*task->backend_runtime, usable);
   return true;
 }
 
 bool HealthChecker::setWeight(const std::string& backend, const std::string& server,
-                              uint32_t weight, std::string* error) {
+                              uint32_t weight, std::string* error, const std::string& origin) {
   auto it = by_name_.find(nameKey(backend, server));
   Task* task = it == by_name_.end() ? nullptr : find(it->second);
   if (task == nullptr) {
@@ -76,6 +77,7 @@ bool HealthChecker::setWeight(const std::string& backend, const std::string& ser
   event.set_old_state(std::to_string(old));
   event.set_new_state(std::to_string(weight));
   event.set_message(message);
+  event.set_origin(origin);
   publish(std::move(event));
   checkBackendAvailability(*task->backend_runtime, usable);
   return true;
