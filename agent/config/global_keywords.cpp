@@ -156,6 +156,7 @@ void globalStats(KeywordContext& ctx) {
       ctx.error("unknown stats socket option '" + option + "'" +
                 didYouMean(option, {"level", "mode", "user", "group", "expose-fd"}) +
                 " (or a missing value)");
+      return;  // what follows it cannot be read reliably
     }
   }
   for (const auto& existing : ctx.global->stats_sockets()) {

@@ -27,7 +27,7 @@ namespace lb::proxy {
 // is drained first: what its accept queue holds is accepted before it closes.
 //
 // Threads: created and bound by the control thread, then used on its worker's thread only.
-class Listener : public std::enable_shared_from_this<Listener>, private PollHandler {
+class Listener final : public std::enable_shared_from_this<Listener>, private PollHandler {
  public:
   // Takes ownership of `fd`, a listening socket.
   Listener(Worker& worker, std::string frontend, int fd, runtime::ConnectionGate& global_gate);

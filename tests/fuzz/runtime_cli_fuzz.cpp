@@ -2,6 +2,9 @@
 // `stats socket` sends lines here; whatever they send must be split and answered (or refused)
 // without a crash, a hang or an answer that breaks the framing. Runs against a real control
 // plane with a configuration in force, at admin level (every command reachable).
+#include <spdlog/spdlog.h>
+
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <cstddef>
 #include <cstdint>
@@ -27,6 +30,7 @@ struct World {
   lb::control::RuntimeCommands commands{control, identity};
 
   World() {
+    spdlog::set_level(spdlog::level::off);  // server changes log; the fuzzer needs none of it
     auto loaded = lb::config::load(
         {{"fuzz.cfg",
           "defaults\n    mode tcp\n    timeout connect 1s\n    timeout client 1s\n"
@@ -36,12 +40,16 @@ struct World {
           lb::config::Format::kAuto}},
         {&resolver});
     bool done = false;
+    // The apply finishes on this thread once every worker took the snapshot: keep the
+    // io_context waiting for that (it would return at once with nothing queued yet).
+    auto guard = boost::asio::make_work_guard(io);
     control.apply(std::move(loaded), lb::control::ApplyOptions{},
                   [&](lb::control::ApplyResult result) {
                     if (!result.ok()) std::abort();
                     done = true;
                   });
     while (!done) io.run_one();
+    guard.reset();
   }
 };
 
