@@ -62,8 +62,20 @@ void globalSpreadChecks(KeywordContext& ctx) {
 }
 
 void globalLog(KeywordContext& ctx) {
-  ctx.warning("'log' target ignored: lb does not send syslog yet; it logs to stderr or to " +
-              std::string("--log-file"));
+  if (auto target = parseLogTarget(ctx)) *ctx.global->add_log_targets() = std::move(*target);
+}
+
+void globalLogTag(KeywordContext& ctx) {
+  if (!ctx.expectArgs(1, "log-tag TAG")) return;
+  ctx.global->set_log_tag(ctx.words[1]);
+}
+
+void globalLogSendHostname(KeywordContext& ctx) {
+  if (ctx.words.size() > 2) {
+    ctx.error("usage: log-send-hostname [NAME]");
+    return;
+  }
+  ctx.global->set_log_send_hostname(ctx.words.size() == 2 ? ctx.words[1] : "");
 }
 
 // `stats socket ADDRESS [mode OCTAL] [level user|operator|admin] ...`, `stats timeout T`; the
@@ -183,6 +195,8 @@ constexpr std::array kGlobalKeywords{
     KeywordSpec{"hard-stop-after", kCapGlobal, globalHardStopAfter},
     KeywordSpec{"spread-checks", kCapGlobal, globalSpreadChecks},
     KeywordSpec{"log", kCapGlobal, globalLog},
+    KeywordSpec{"log-tag", kCapGlobal, globalLogTag},
+    KeywordSpec{"log-send-hostname", kCapGlobal, globalLogSendHostname},
     KeywordSpec{"nbproc", kCapGlobal, globalNbproc},
     KeywordSpec{"stats", kCapGlobal, globalStats},
 };

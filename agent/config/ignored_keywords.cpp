@@ -42,8 +42,6 @@ constexpr std::array kIgnoredKeywords{
     IgnoredSpec{"ulimit-n", kCapGlobal, "set the file limit in the service manager (LimitNOFILE=)"},
     IgnoredSpec{"node", kCapGlobal, "the agent's name is set with --name"},
     IgnoredSpec{"description", kCapGlobal, "the agent's name is set with --name"},
-    IgnoredSpec{"log-send-hostname", kCapGlobal, "lb does not send syslog yet"},
-    IgnoredSpec{"log-tag", kCapGlobal, "lb does not send syslog yet"},
     IgnoredSpec{"quiet", kCapGlobal, "use --log-level"},
     IgnoredSpec{"errorfile", kCapProxy, kHttpOnly},
     IgnoredSpec{"errorloc", kCapProxy, kHttpOnly},

@@ -77,6 +77,10 @@ struct KeywordContext {
 
 using Handler = void (*)(KeywordContext&);
 
+// A `log ADDRESS [len N] [format F] FACILITY [LEVEL [MINLEVEL]]` line (log_keywords.cpp);
+// nullopt after reporting what is wrong.
+std::optional<lb::v1::LogTarget> parseLogTarget(KeywordContext& ctx);
+
 struct KeywordSpec {
   std::string_view name;
   unsigned caps;

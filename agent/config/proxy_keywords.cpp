@@ -262,14 +262,16 @@ void logKeyword(KeywordContext& ctx) {
     if (ctx.proxy->has_frontend) ctx.proxy->frontend.mutable_log()->set_global(true);
     return;
   }
-  ctx.warning("'log " + (ctx.words.size() > 1 ? ctx.words[1] : std::string()) +
-              "' is ignored: lb does not send syslog yet; it logs to stderr or to --log-file " +
-              "(write 'log global' to log connections there)");
+  auto target = parseLogTarget(ctx);
+  if (target && ctx.proxy->has_frontend) {
+    *ctx.proxy->frontend.mutable_log()->add_targets() = std::move(*target);
+  }
 }
 
 void noLogKeyword(KeywordContext& ctx) {
   if (ctx.words.size() == 2 && ctx.words[1] == "log") {
     ctx.proxy->frontend.mutable_log()->set_global(false);
+    ctx.proxy->frontend.mutable_log()->clear_targets();
     return;
   }
   ctx.error("'no' must be followed by 'option' or 'log'");

@@ -10,6 +10,21 @@ namespace lb::config {
 
 namespace {
 
+std::string logLine(const lb::v1::LogTarget& target) {
+  std::string line = "log " + target.address();
+  if (target.has_len()) line += " len " + std::to_string(target.len());
+  if (target.format() != lb::v1::LogTarget::FORMAT_UNSPECIFIED) {
+    std::string format = lb::v1::LogTarget::Format_Name(target.format());
+    for (char& c : format) c = static_cast<char>(std::tolower(c));
+    line += " format " + format;
+  }
+  line += " " + target.facility();
+  if (!target.level().empty()) line += " " + target.level();
+  if (!target.min_level().empty()) line += " " + target.min_level();
+  return line;
+}
+
+
 using lb::v1::Backend;
 using lb::v1::Balance;
 using lb::v1::Expect;
@@ -66,6 +81,7 @@ void renderFrontend(std::ostream& out, const Frontend& fe) {
   if (fe.has_maxconn()) out << "    maxconn " << fe.maxconn() << "\n";
   renderTimeouts(out, fe.timeouts());
   if (fe.log().global()) out << "    log global\n";
+  for (const auto& target : fe.log().targets()) out << "    " << logLine(target) << "\n";
   if (fe.log().tcplog()) out << "    option tcplog\n";
   if (fe.log().dontlognull()) out << "    option dontlognull\n";
   if (fe.has_tcp_smart_accept()) {
@@ -260,6 +276,12 @@ std::string renderHaproxy(const lb::v1::Config& config) {
       out << "\n";
     }
     if (g.has_stats_timeout()) out << "    stats timeout " << time(g.stats_timeout()) << "\n";
+    for (const auto& target : g.log_targets()) out << "    " << logLine(target) << "\n";
+    if (!g.log_tag().empty()) out << "    log-tag " << g.log_tag() << "\n";
+    if (g.has_log_send_hostname()) {
+      out << "    log-send-hostname"
+          << (g.log_send_hostname().empty() ? "" : " " + g.log_send_hostname()) << "\n";
+    }
   }
   for (const auto& fe : config.frontends()) {
     out << "\n";

@@ -5,6 +5,7 @@
 #include <regex>
 #include <set>
 
+#include "agent/common/syslog.h"
 #include "agent/config/address.h"
 #include "agent/config/duration.h"
 #include "agent/config/lexical.h"
@@ -99,6 +100,35 @@ class Validator {
       error("global.spread_checks", "spread-checks must be from 0 to 50 (percent)");
     }
     if (g.has_maxconn() && g.maxconn() == 0) error("global.maxconn", "global maxconn must be >= 1");
+    for (int i = 0; i < g.log_targets_size(); ++i) {
+      checkLogTarget(g.log_targets(i), "global" + at(".log_targets", i));
+    }
+  }
+
+  // A `log` target: a form lb can send to, known facility and levels, a host that resolves.
+  void checkLogTarget(const lb::v1::LogTarget& target, const std::string& path) {
+    common::SyslogKind kind;
+    std::string host, problem;
+    uint16_t port = 0;
+    if (!common::parseSyslogAddress(target.address(), &kind, &host, &port, &problem)) {
+      error(path + ".address", "log target " + problem);
+    } else if (kind == common::SyslogKind::kUdp) {
+      checkResolves(host, path + ".address", "log target");
+    }
+    if (common::syslogFacility(target.facility()) < 0) {
+      error(path + ".facility", "unknown log facility '" + target.facility() +
+                                    "'; use local0 .. local7, daemon, user, ...");
+    }
+    for (const auto* level : {&target.level(), &target.min_level()}) {
+      if (!level->empty() && common::syslogLevel(*level) < 0) {
+        error(path + (level == &target.level() ? ".level" : ".min_level"),
+              "unknown log level '" + *level + "'; use emerg, alert, crit, err, warning, " +
+                  "notice, info or debug");
+      }
+    }
+    if (target.has_len() && (target.len() < 80 || target.len() > 65535)) {
+      error(path + ".len", "log len must be from 80 to 65535 bytes");
+    }
   }
 
   void checkMode(lb::v1::Mode mode, const std::string& path, const std::string& what) {
@@ -110,6 +140,9 @@ class Validator {
 
   void checkFrontend(const Frontend& fe, const std::string& path) {
     std::string what = "frontend '" + fe.name() + "'";
+    for (int i = 0; i < fe.log().targets_size(); ++i) {
+      checkLogTarget(fe.log().targets(i), path + at(".log.targets", i));
+    }
     checkMode(fe.mode(), path, what);
     if (fe.binds_size() == 0 && !fe.disabled()) {
       warning(path, what + " has no 'bind' line, so it accepts no connection");

@@ -144,8 +144,7 @@ class RuntimeApi::Listener {
  public:
   Listener(asio::io_context& io, RuntimeCommands& commands, lb::v1::StatsSocket config,
            std::chrono::seconds timeout)
-      : io_(io),
-        commands_(commands),
+      : commands_(commands),
         config_(std::move(config)),
         timeout_(timeout),
         unix_acceptor_(io),
@@ -266,7 +265,6 @@ class RuntimeApi::Listener {
     std::erase_if(tcp_connections_, [](const auto& weak) { return weak.expired(); });
   }
 
-  asio::io_context& io_;
   RuntimeCommands& commands_;
   lb::v1::StatsSocket config_;
   std::chrono::seconds timeout_;

@@ -4,6 +4,7 @@
 
 #include "agent/common/host_port.h"
 #include "agent/common/proto_time.h"
+#include "agent/common/syslog.h"
 #include "agent/health/check_result.h"
 
 #ifndef LB_VERSION
@@ -118,7 +119,10 @@ lb::v1::GetStatusResponse buildStatus(ControlPlane& control, const AgentIdentity
   if (identity.http_address) agent->set_http_address(identity.http_address());
   agent->set_current_connections(control.activeSessions());
   agent->set_checks_not_run(control.checker().localFailures());
-  if (identity.log_lines_dropped) agent->set_log_lines_dropped(identity.log_lines_dropped());
+  // Lines the log output dropped and lines no syslog target could take.
+  uint64_t dropped = common::syslogDropped().load();
+  if (identity.log_lines_dropped) dropped += identity.log_lines_dropped();
+  agent->set_log_lines_dropped(dropped);
   if (auto* proxy = control.proxy()) agent->set_threads(proxy->threads());
   if (!runtime) return out;
   agent->set_maxconn(runtime->maxconn);

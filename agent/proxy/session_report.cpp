@@ -77,7 +77,13 @@ void Session::log() {
     r.srv_conn = backend_->servers[*index].state->active.load();
   r.retries = retries_done_;
   r.redispatched = redispatched_;
-  spdlog::info("{}", formatTcpLog(r));
+  std::string line = formatTcpLog(r);
+  if (frontend_.log_targets.empty()) {
+    spdlog::info("{}", line);  // no syslog target: lb's own log output
+    return;
+  }
+  auto now = std::chrono::system_clock::now();
+  for (const auto& target : frontend_.log_targets) target->send(6 /* info */, line, now);
 }
 
 }  // namespace lb::proxy

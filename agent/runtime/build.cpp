@@ -1,5 +1,7 @@
 #include "agent/runtime/build.h"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <functional>
 #include <map>
@@ -88,6 +90,72 @@ class Builder {
     }
     if (!address) fail(path(), what() + ": cannot resolve '" + host + "' (" + problem + ")");
     return address;
+  }
+
+  // A `log` target opened: its socket, its resolved address, its format. Null after fail().
+  std::shared_ptr<common::SyslogTarget> openLogTarget(const lb::v1::LogTarget& target,
+                                                      const std::string& path) {
+    common::SyslogTargetSpec spec;
+    spec.address = target.address();
+    common::SyslogKind kind;
+    std::string host, problem;
+    if (!common::parseSyslogAddress(target.address(), &kind, &host, &spec.udp_port, &problem)) {
+      fail(path + ".address", "log target " + problem);
+      return nullptr;
+    }
+    if (kind == common::SyslogKind::kUdp) {
+      spec.udp_address = resolve(
+          host, [&] { return path + ".address"; }, [] { return std::string("log target"); });
+      if (!spec.udp_address) return nullptr;
+    }
+    spec.facility = std::max(0, common::syslogFacility(target.facility()));
+    if (!target.level().empty()) spec.max_level = common::syslogLevel(target.level());
+    if (!target.min_level().empty()) spec.min_level = common::syslogLevel(target.min_level());
+    switch (target.format()) {
+      case lb::v1::LogTarget::RFC5424:
+        spec.format = common::SyslogFormat::kRfc5424;
+        break;
+      case lb::v1::LogTarget::RAW:
+        spec.format = common::SyslogFormat::kRaw;
+        break;
+      case lb::v1::LogTarget::SHORT:
+        spec.format = common::SyslogFormat::kShort;
+        break;
+      default:
+        spec.format = common::SyslogFormat::kRfc3164;
+    }
+    if (target.has_len()) spec.max_length = target.len();
+    const auto& g = config_.global();
+    if (!g.log_tag().empty()) spec.tag = g.log_tag();
+    if (g.has_log_send_hostname()) {
+      spec.hostname = g.log_send_hostname();
+      if (spec.hostname.empty()) {
+        char name[256] = "";
+        ::gethostname(name, sizeof name - 1);
+        spec.hostname = name;
+      }
+    }
+    std::string error;
+    auto opened = common::SyslogTarget::open(spec, &error);
+    if (!opened) {
+      fail(path, error);
+      return nullptr;
+    }
+    return std::shared_ptr<common::SyslogTarget>(std::move(opened));
+  }
+
+  // The global section's targets, opened once for every frontend with `log global`.
+  const std::vector<std::shared_ptr<common::SyslogTarget>>& globalLogTargets() {
+    if (!global_log_targets_) {
+      global_log_targets_.emplace();
+      const auto& g = config_.global();
+      for (int i = 0; i < g.log_targets_size(); ++i) {
+        auto target = openLogTarget(g.log_targets(i), "global" + at(".log_targets", i));
+        if (!target) break;
+        global_log_targets_->push_back(std::move(target));
+      }
+    }
+    return *global_log_targets_;
   }
 
   bool addBackend(const lb::v1::Backend& be, const std::string& path) {
@@ -190,6 +258,13 @@ class Builder {
         millisIfSet(fe.timeouts().has_client_fin(), fe.timeouts().client_fin());
     frontend.tcplog = fe.log().tcplog();
     frontend.dontlognull = fe.log().dontlognull();
+    if (fe.log().global()) frontend.log_targets = globalLogTargets();
+    for (int i = 0; i < fe.log().targets_size(); ++i) {
+      auto target = openLogTarget(fe.log().targets(i), path + at(".log.targets", i));
+      if (!target) return false;
+      frontend.log_targets.push_back(std::move(target));
+    }
+    if (!error_.message.empty()) return false;
     frontend.smart_accept = fe.tcp_smart_accept();
     if (!fe.disabled()) {
       frontend.backend = rt_->findBackend(fe.default_backend());
@@ -220,6 +295,7 @@ class Builder {
   const BuildContext& context_;
   std::shared_ptr<Runtime> rt_;
   BuildError error_;
+  std::optional<std::vector<std::shared_ptr<common::SyslogTarget>>> global_log_targets_;
 };
 
 }  // namespace

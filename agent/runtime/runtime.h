@@ -10,6 +10,7 @@
 #include "agent/balance/balancer.h"
 #include "agent/common/proxy_protocol.h"
 #include "agent/runtime/check_spec.h"
+#include "agent/common/syslog.h"
 #include "agent/runtime/server_state.h"
 
 namespace lb::runtime {
@@ -122,6 +123,8 @@ struct FrontendRuntime {
   std::optional<Millis> timeout_client_fin;
   bool tcplog = false;
   bool dontlognull = false;
+  // Where its log lines go (`log global`, its own `log` lines); empty: lb's own log output.
+  std::vector<std::shared_ptr<common::SyslogTarget>> log_targets;
   bool smart_accept = false;  // `option tcp-smart-accept`
   std::shared_ptr<FrontendState> state;
 };
