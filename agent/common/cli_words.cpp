@@ -20,14 +20,16 @@ std::vector<std::vector<std::string>> splitCliLine(std::string_view line) {
   for (size_t i = 0; i < line.size(); ++i) {
     char c = line[i];
     if (c == '\\' && i + 1 < line.size()) {
-      word += line[++i];
+      char escaped = line[++i];
+      if (static_cast<unsigned char>(escaped) >= 0x20 && escaped != 0x7f) word += escaped;
       in_word = true;
     } else if (c == ';') {
       endCommand();
     } else if ((c == ' ' || c == '\t') && words.size() + 1 < kMaxCliWords) {
       endWord();
-    } else if (c == '\r' || c == '\n') {
-      // a line ends at its newline; a CR before it is not part of the last word
+    } else if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
+      // CR (before the newline), NUL and other control bytes are no part of any word: an
+      // answer that repeats a word never carries them back
     } else {
       word += c;
       in_word = true;

@@ -226,7 +226,18 @@ void HaproxyParser::closeSection() {
       if (key.rfind(tag, 0) == 0) sources_.set(prefix + "." + key.substr(tag.size()), where);
     }
   };
-  if (draft->kind == "listen" && draft->frontend.default_backend().empty()) {
+  // A section that only serves statistics (no servers, no backend to send to): the page is
+  // all there is to it.
+  const auto& page = draft->frontend.stats_page();
+  if (draft->has_frontend && (page.enabled() || !page.prometheus_path().empty()) &&
+      draft->backend.servers_size() == 0 && draft->frontend.default_backend().empty()) {
+    if (page.enabled() && page.uri().empty()) {
+      draft->frontend.mutable_stats_page()->set_uri("/haproxy?stats");
+    }
+    draft->has_backend = false;
+  }
+  if (draft->kind == "listen" && draft->has_backend &&
+      draft->frontend.default_backend().empty()) {
     draft->frontend.set_default_backend(draft->name);
     draft->marks["frontend:default_backend"] = draft->where;
   }

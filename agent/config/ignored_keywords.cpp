@@ -26,9 +26,6 @@ constexpr std::array kIgnoredKeywords{
     IgnoredSpec{"daemon", kCapGlobal, "lb runs in the foreground; let systemd supervise it"},
     IgnoredSpec{"master-worker", kCapGlobal, "lb reloads in place (SIGHUP or gRPC apply)"},
     IgnoredSpec{"pidfile", kCapGlobal, "lb runs in the foreground; let systemd track its pid"},
-    IgnoredSpec{"stats", kCapProxy,
-                "lb serves no HTML stats page; its statistics are on /metrics and on the "
-                "global 'stats socket'"},
     IgnoredSpec{"ca-base", kCapGlobal, kNoTls},
     IgnoredSpec{"crt-base", kCapGlobal, kNoTls},
     IgnoredSpec{"ssl-default-bind-ciphers", kCapGlobal, kNoTls},
@@ -45,7 +42,6 @@ constexpr std::array kIgnoredKeywords{
     IgnoredSpec{"quiet", kCapGlobal, "use --log-level"},
     IgnoredSpec{"errorfile", kCapProxy, kHttpOnly},
     IgnoredSpec{"errorloc", kCapProxy, kHttpOnly},
-    IgnoredSpec{"http-request", kCapProxy, kHttpOnly},
     IgnoredSpec{"http-response", kCapProxy, kHttpOnly},
     IgnoredSpec{"http-reuse", kCapProxy, kHttpOnly},
     IgnoredSpec{"compression", kCapProxy, kHttpOnly},

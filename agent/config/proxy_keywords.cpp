@@ -1,6 +1,7 @@
 // Keywords of the proxy sections (defaults, frontend, backend, listen), except the server and
 // health-check ones. The global section is in global_keywords.cpp, what is accepted and ignored
 // in ignored_keywords.cpp.
+#include <algorithm>
 #include <array>
 
 #include "agent/config/address.h"
@@ -268,6 +269,65 @@ void logKeyword(KeywordContext& ctx) {
   }
 }
 
+// `stats ...` in a frontend or listen section: HAProxy's statistics page. lb serves it (and
+// only it) for an HTTP section without servers; see StatsPages.
+void statsKeyword(KeywordContext& ctx) {
+  const auto& w = ctx.words;
+  if (!ctx.proxy->has_frontend) {
+    ctx.warning("'stats' is ignored in a backend section: lb serves the statistics page of a " +
+                std::string("frontend or listen section"));
+    return;
+  }
+  auto* page = ctx.proxy->frontend.mutable_stats_page();
+  const std::string what = w.size() > 1 ? w[1] : "";
+  if (what == "enable") {
+    page->set_enabled(true);
+  } else if (what == "uri" && w.size() == 3) {
+    page->set_enabled(true);
+    page->set_uri(w[2]);
+  } else if (what == "realm" && w.size() >= 3) {
+    page->set_realm(w[2]);
+  } else if (what == "auth" && w.size() == 3) {
+    if (w[2].find(':') == std::string::npos) {
+      ctx.error("stats auth needs USER:PASSWORD");
+      return;
+    }
+    page->set_enabled(true);
+    page->add_auth(w[2]);
+  } else if (what == "refresh" && w.size() == 3) {
+    page->set_enabled(true);
+    if (auto t = ctx.time("stats refresh", w[2])) *page->mutable_refresh() = *t;
+  } else if (what == "hide-version" || what == "show-legends" || what == "show-node" ||
+             what == "show-desc" || what == "show-modules" || what == "scope" || what == "admin" ||
+             what == "bind-process") {
+    ctx.warning("'stats " + what + "' ignored: lb's statistics page is read-only and shows " +
+                "every proxy");
+  } else if (what == "socket" || what == "timeout" || what == "maxconn") {
+    ctx.error("'stats " + what + "' belongs in the global section");
+  } else {
+    ctx.error("unknown or incomplete 'stats " + what + "'" +
+              didYouMean(what, {"enable", "uri", "auth", "realm", "refresh"}) +
+              "; lb serves 'stats enable', 'stats uri PATH', 'stats auth USER:PASSWORD', " +
+              "'stats realm', 'stats refresh'");
+  }
+}
+
+// `http-request`: HTTP only, except HAProxy's Prometheus exporter service, which lb serves
+// from its own metrics.
+void httpRequestKeyword(KeywordContext& ctx) {
+  const auto& w = ctx.words;
+  auto service = std::find(w.begin(), w.end(), "use-service");
+  if (service != w.end() && service + 1 != w.end() && *(service + 1) == "prometheus-exporter" &&
+      ctx.proxy->has_frontend) {
+    std::string path = "/metrics";
+    auto at = std::find(w.begin(), w.end(), "path");
+    if (at != w.end() && at + 1 != w.end()) path = *(at + 1);
+    ctx.proxy->frontend.mutable_stats_page()->set_prometheus_path(path);
+    return;
+  }
+  ctx.warning("'http-request' is ignored: it applies to HTTP mode only");
+}
+
 void noLogKeyword(KeywordContext& ctx) {
   if (ctx.words.size() == 2 && ctx.words[1] == "log") {
     ctx.proxy->frontend.mutable_log()->set_global(false);
@@ -348,6 +408,8 @@ constexpr std::array kProxyKeywords{
     KeywordSpec{"balance", kBe, balanceKeyword},
     KeywordSpec{"retries", kBe, retriesKeyword},
     KeywordSpec{"log", kCapProxy, logKeyword},
+    KeywordSpec{"stats", kCapProxy, statsKeyword},
+    KeywordSpec{"http-request", kCapProxy, httpRequestKeyword},
     KeywordSpec{"no", kCapProxy, noLogKeyword},
     KeywordSpec{"disabled", kCapProxy, disabledKeyword},
     KeywordSpec{"enabled", kCapProxy, enabledKeyword},

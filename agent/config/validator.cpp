@@ -143,6 +143,29 @@ class Validator {
     for (int i = 0; i < fe.log().targets_size(); ++i) {
       checkLogTarget(fe.log().targets(i), path + at(".log.targets", i));
     }
+    if (isStatsOnly(fe)) {
+      // Served by lb as the statistics page only: no traffic, any mode.
+      if (!fe.stats_page().enabled() && fe.stats_page().prometheus_path().empty()) return;
+      for (int j = 0; j < fe.binds_size(); ++j) {
+        const Bind& bind = fe.binds(j);
+        std::string bpath = path + at(".binds", j);
+        if (bind.port() > 65535) error(bpath + ".port", "bind port must be from 0 to 65535");
+        checkResolves(bind.address(), bpath + ".address", what + " bind");
+        binds_.push_back({&bind, fe.name(), bpath});
+      }
+      if (fe.stats_page().enabled() && fe.stats_page().uri().empty()) {
+        error(path + ".stats_page.uri", what + ": the statistics page needs a 'stats uri'");
+      }
+      return;
+    }
+    if (fe.mode() == lb::v1::MODE_HTTP && (fe.stats_page().enabled() ||
+                                           !fe.stats_page().prometheus_path().empty())) {
+      error(path + ".mode", what + " serves statistics but also proxies HTTP: lb serves the " +
+                                "statistics page only for an HTTP section with no servers and " +
+                                "no default_backend; move the stats lines to a section of their " +
+                                "own (e.g. 'listen stats' with 'bind :8404')");
+      return;
+    }
     checkMode(fe.mode(), path, what);
     if (fe.binds_size() == 0 && !fe.disabled()) {
       warning(path, what + " has no 'bind' line, so it accepts no connection");
@@ -403,9 +426,14 @@ void validate(const lb::v1::Config& config, const ValidateOptions& options, Diag
   Validator(config, options, diag).run();
 }
 
+bool isStatsOnly(const lb::v1::Frontend& frontend) {
+  const auto& page = frontend.stats_page();
+  return (page.enabled() || !page.prometheus_path().empty()) && frontend.default_backend().empty();
+}
+
 bool hasListener(const lb::v1::Config& config) {
   for (const auto& fe : config.frontends()) {
-    if (!fe.disabled() && fe.binds_size() > 0) return true;
+    if (!fe.disabled() && fe.binds_size() > 0 && !isStatsOnly(fe)) return true;
   }
   return false;
 }

@@ -21,5 +21,8 @@ void validate(const lb::v1::Config& config, const ValidateOptions& options, Diag
 // Whether some enabled frontend has a bind: a configuration without one accepts no connection,
 // which lb refuses unless `allow-no-listener` says it is meant.
 bool hasListener(const lb::v1::Config& config);
+// A section that only serves HAProxy's statistics page / Prometheus exporter (no backend to
+// send to): lb serves it on its binds and builds no data-plane frontend for it.
+bool isStatsOnly(const lb::v1::Frontend& frontend);
 
 }  // namespace lb::config

@@ -41,6 +41,7 @@ Agent::Agent(AgentOptions options)
       tier_health_(control_),
       metrics_(control_, identity_),
       runtime_api_(io_, control_, identity_),
+      stats_pages_(io_, control_, identity_, metrics_),
       stop_timer_(time_.makeTimer()) {}
 
 Agent::~Agent() = default;
@@ -88,6 +89,7 @@ int Agent::run() {
   }
   io_.run();
   runtime_api_.stop();
+  stats_pages_.stop();
   http_.stop();
   management_.shutdown();
   control_.stop();

@@ -14,6 +14,7 @@
 #include "agent/control/management.h"
 #include "agent/control/metrics.h"
 #include "agent/control/runtime_api.h"
+#include "agent/control/stats_pages.h"
 #include "agent/control/tier_health.h"
 #include "agent/http/http_server.h"
 
@@ -74,6 +75,7 @@ class Agent {
   TierHealth tier_health_;
   Metrics metrics_;
   RuntimeApi runtime_api_;  // HAProxy's Runtime API on the configuration's `stats socket`s
+  StatsPages stats_pages_;  // HTTP sections that only serve the statistics page
   std::unique_ptr<common::Timer> stop_timer_;
   bool started_ = false;
   bool stopping_ = false;

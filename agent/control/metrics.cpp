@@ -91,7 +91,7 @@ double seconds(const google::protobuf::Duration& d) {
 }  // namespace
 
 void Metrics::addRoutes(http::HttpServer& server) {
-  server.route("/metrics", [this](std::string_view) {
+  server.route("/metrics", [this](const http::Request&) {
     http::Response response;
     response.body = render();
     response.content_type = "text/plain; version=0.0.4; charset=utf-8";

@@ -14,9 +14,9 @@ constexpr std::string_view kFrontendPrefix = "/healthz/frontend/";
 }  // namespace
 
 void TierHealth::addRoutes(http::HttpServer& server) {
-  server.route("/healthz", [this](std::string_view) { return agent(); });
-  server.route(std::string(kFrontendPrefix), [this](std::string_view path) {
-    return frontend(path.substr(kFrontendPrefix.size()));
+  server.route("/healthz", [this](const http::Request&) { return agent(); });
+  server.route(std::string(kFrontendPrefix), [this](const http::Request& request) {
+    return frontend(request.path.substr(kFrontendPrefix.size()));
   });
 }
 

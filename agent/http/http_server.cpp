@@ -99,11 +99,17 @@ class HttpServer::Connection : public std::enable_shared_from_this<Connection> {
       return write(std::move(response), keep_alive);
     }
     std::string_view target(request.target().data(), request.target().size());
-    std::string_view path = target.substr(0, target.find('?'));
-    Response answer = server_.answer(path);
+    auto question = target.find('?');
+    std::string_view path = target.substr(0, question);
+    std::string_view query =
+        question == std::string_view::npos ? std::string_view() : target.substr(question + 1);
+    auto authorization = request[bhttp::field::authorization];
+    Response answer = server_.answer(
+        Request{path, std::string_view(authorization.data(), authorization.size()), query});
     auto response = makeResponse(static_cast<bhttp::status>(answer.status), std::move(answer.body),
                                  request.version(), keep_alive);
     response.set(bhttp::field::content_type, answer.content_type);
+    for (const auto& [name, value] : answer.headers) response.set(name, value);
     if (request.method() == bhttp::verb::head) {
       auto length = response.body().size();
       response.body().clear();
@@ -160,9 +166,10 @@ void HttpServer::route(std::string path, Handler handler) {
   routes_[std::move(path)] = std::move(handler);
 }
 
-Response HttpServer::answer(std::string_view path) const {
+Response HttpServer::answer(const Request& request) const {
+  std::string_view path = request.path;
   auto exact = routes_.find(path);
-  if (exact != routes_.end()) return exact->second(path);
+  if (exact != routes_.end()) return exact->second(request);
   // The longest registered prefix ("/a/b/" before "/a/") that `path` starts with.
   const Handler* best = nullptr;
   size_t best_length = 0;
@@ -173,7 +180,7 @@ Response HttpServer::answer(std::string_view path) const {
       best_length = prefix.size();
     }
   }
-  if (best != nullptr) return (*best)(path);
+  if (best != nullptr) return (*best)(request);
   std::string known;
   for (const auto& [prefix, handler] : routes_)
     known += " " + prefix + (prefix.back() == '/' ? "NAME" : "");

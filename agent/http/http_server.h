@@ -9,14 +9,27 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 namespace lb::http {
 
+// What a handler is asked.
+struct Request {
+  std::string_view path;           // without the query string
+  std::string_view authorization;  // the Authorization header, if any
+  std::string_view query;          // after '?', if any
+};
+
 // What a handler answers.
 struct Response {
+  Response() = default;
+  Response(unsigned status_code, std::string text) : status(status_code), body(std::move(text)) {}
+
   unsigned status = 200;
   std::string body;
   std::string content_type = "text/plain; charset=utf-8";
+  std::vector<std::pair<std::string, std::string>> headers;  // more header fields
 };
 
 struct ServerLimits {
@@ -33,7 +46,7 @@ struct ServerLimits {
 // Threads: everything on the io_context's thread (the agent's control thread).
 class HttpServer {
  public:
-  using Handler = std::function<Response(std::string_view path)>;
+  using Handler = std::function<Response(const Request& request)>;
 
   explicit HttpServer(boost::asio::io_context& io, ServerLimits limits = {});
   ~HttpServer();
@@ -51,7 +64,7 @@ class HttpServer {
   // Closes the listener and every connection.
   void stop();
 
-  Response answer(std::string_view path) const;
+  Response answer(const Request& request) const;
 
  private:
   class Connection;

@@ -51,7 +51,14 @@ class Builder {
       if (!addBackend(config_.backends(i), at("backends", i))) return {nullptr, error_};
     }
     for (int i = 0; i < config_.frontends_size(); ++i) {
-      if (!addFrontend(config_.frontends(i), at("frontends", i))) return {nullptr, error_};
+      // A section that only serves the statistics page has no data-plane part (the agent's
+      // StatsPages serve it; config::isStatsOnly).
+      const auto& fe = config_.frontends(i);
+      const auto& page = fe.stats_page();
+      if ((page.enabled() || !page.prometheus_path().empty()) && fe.default_backend().empty()) {
+        continue;
+      }
+      if (!addFrontend(fe, at("frontends", i))) return {nullptr, error_};
     }
     if (!global.has_maxconn() && context_.fd_limit > 0) {
       size_t listeners = 0, checked = 0;

@@ -22,6 +22,8 @@ TEST(CliWordsTest, SplitsCommandsAndWordsAsHaproxyDoes) {
             (Commands{{"set", "server", "a b/c", "state", "ready"}}));
   // Quotes mean nothing (as in HAProxy 2.6), a CR before the newline is not part of a word.
   EXPECT_EQ(splitCliLine("get weight 'be/s2'\r"), (Commands{{"get", "weight", "'be/s2'"}}));
+  EXPECT_EQ(splitCliLine(std::string("get weight be/s1\0\0\x01x", 20)),
+            (Commands{{"get", "weight", "be/s1x"}}));
   EXPECT_EQ(splitCliLine(""), Commands{});
   EXPECT_EQ(splitCliLine("   ;;  "), Commands{});
 }
