@@ -140,6 +140,9 @@ lb::v1::GetStatusResponse buildStatus(ControlPlane& control, const AgentIdentity
       status->set_total_connections(fe.state->total.load());
       status->set_rejected(fe.state->rejected.load());
       status->set_bad_proxy_headers(fe.state->bad_proxy_headers.load());
+      if (auto client = fe.state->lastProxiedClient()) {
+        status->set_last_proxied_client(common::formatEndpoint(*client));
+      }
       status->set_maxconn(fe.maxconn);
       status->set_disabled(fe.backend == nullptr);
       if (fe.backend != nullptr) status->set_default_backend(fe.backend->name);

@@ -48,6 +48,7 @@ void Session::readProxyHeader() {
   }
   if (parsed.header.source) {
     client_endpoint_ = *parsed.header.source;
+    frontend_.state->setLastProxiedClient(client_endpoint_);
     proxied_destination_ =
         std::make_unique<boost::asio::ip::tcp::endpoint>(*parsed.header.destination);
   }

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <atomic>
+#include <boost/asio/ip/tcp.hpp>
 #include <chrono>
 #include <cstdint>
 #include <deque>
@@ -8,6 +9,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -109,6 +111,21 @@ struct FrontendState {
   std::atomic<uint64_t> rejected{0};
   // Connections on an accept-proxy bind without a valid PROXY protocol header.
   std::atomic<uint64_t> bad_proxy_headers{0};
+
+  // The original client of the last connection a PROXY header introduced (status shows
+  // what the tier above passed on). Written once per such connection, under the lock.
+  void setLastProxiedClient(const boost::asio::ip::tcp::endpoint& client) {
+    std::lock_guard lock(last_proxied_mutex_);
+    last_proxied_client_ = client;
+  }
+  std::optional<boost::asio::ip::tcp::endpoint> lastProxiedClient() const {
+    std::lock_guard lock(last_proxied_mutex_);
+    return last_proxied_client_;
+  }
+
+ private:
+  mutable std::mutex last_proxied_mutex_;
+  std::optional<boost::asio::ip::tcp::endpoint> last_proxied_client_;
 };
 
 // Owns the live state objects and hands the same ones to every snapshot that keeps the

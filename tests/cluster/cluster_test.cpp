@@ -148,6 +148,13 @@ TEST_F(TwoTiersTest, ApplyGoesInnermostFirstAndTrafficCarriesTheClientsAddressTh
       std::regex("(\\d+\\.\\d+\\.\\d+\\.\\d+):\\d+ \\[[^\\]]+\\] web servers/b[12] "));
   ASSERT_TRUE(logged) << agent("inner-1").output();
   EXPECT_EQ((*logged)[1], net_->address("client"));
+  // ... and reports it in its status.
+  std::string inner_status;
+  ASSERT_EQ(lbctl({"--agent", net_->address("inner-1") + ":9901", "status", "-o", "json"},
+                  &inner_status),
+            0);
+  EXPECT_THAT(inner_status, ::testing::ContainsRegex("\"last_proxied_client\":\"" +
+                                                     net_->address("client") + ":[0-9]+\""));
 
   // Order, from the agents' own records: every inner agent applied before the edge did.
   std::string events;
