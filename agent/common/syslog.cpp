@@ -92,13 +92,20 @@ bool parseSyslogAddress(const std::string& address, SyslogKind* kind, std::strin
   return true;
 }
 
+std::vector<std::string> syslogFacilityNames() {
+  return {kFacilities.begin(), kFacilities.end()};
+}
+
+std::vector<std::string> syslogLevelNames() {
+  return {kLevels.begin(), kLevels.end()};
+}
+
 std::atomic<uint64_t>& syslogDropped() {
   static std::atomic<uint64_t> dropped{0};
   return dropped;
 }
 
-std::unique_ptr<SyslogTarget> SyslogTarget::open(const SyslogTargetSpec& spec,
-                                                 std::string* error) {
+std::unique_ptr<SyslogTarget> SyslogTarget::open(const SyslogTargetSpec& spec, std::string* error) {
   std::unique_ptr<SyslogTarget> target(new SyslogTarget(spec));
   target->pid_ = static_cast<int>(::getpid());
   if (spec.address == "stdout" || spec.address == "stderr") return target;
@@ -173,8 +180,8 @@ std::string SyslogTarget::format(int severity, std::string_view message,
       break;
     case SyslogFormat::kRfc5424: {
       std::strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%S", &tm);
-      auto us = std::chrono::duration_cast<std::chrono::microseconds>(when.time_since_epoch()) %
-                1000000;
+      auto us =
+          std::chrono::duration_cast<std::chrono::microseconds>(when.time_since_epoch()) % 1000000;
       char zone[8];
       std::strftime(zone, sizeof zone, "%z", &tm);  // +0100 -> +01:00
       std::string offset = std::string(zone, 3) + ":" + std::string(zone + 3, 2);

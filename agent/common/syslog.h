@@ -9,6 +9,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace lb::common {
 
@@ -41,6 +42,9 @@ bool parseSyslogAddress(const std::string& address, SyslogKind* kind, std::strin
 // Facility and level names as syslog(3) and HAProxy spell them; -1 when unknown.
 int syslogFacility(std::string_view name);
 int syslogLevel(std::string_view name);
+// All of them, for messages that suggest one.
+std::vector<std::string> syslogFacilityNames();
+std::vector<std::string> syslogLevelNames();
 
 // Sends log lines to one target and never waits: one datagram per line, sent with
 // MSG_DONTWAIT; a line that cannot leave at once (a full socket buffer, no receiver, a

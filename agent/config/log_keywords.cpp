@@ -2,35 +2,12 @@
 #include <array>
 #include <cstdlib>
 
+#include "agent/common/syslog.h"
 #include "agent/config/address.h"
 #include "agent/config/keyword_context.h"
 #include "agent/config/suggest.h"
 
 namespace lb::config::detail {
-
-namespace {
-
-constexpr std::array<std::string_view, 24> kFacilities = {
-    "kern",   "user",   "mail",   "daemon", "auth",   "syslog", "lpr",    "news",
-    "uucp",   "cron",   "auth2",  "ftp",    "ntp",    "audit",  "alert",  "cron2",
-    "local0", "local1", "local2", "local3", "local4", "local5", "local6", "local7"};
-constexpr std::array<std::string_view, 8> kLevels = {"emerg",   "alert",  "crit", "err",
-                                                     "warning", "notice", "info", "debug"};
-
-template <size_t N>
-bool known(const std::array<std::string_view, N>& names, const std::string& word) {
-  for (auto name : names) {
-    if (name == word) return true;
-  }
-  return false;
-}
-
-template <size_t N>
-std::vector<std::string> listOf(const std::array<std::string_view, N>& names) {
-  return std::vector<std::string>(names.begin(), names.end());
-}
-
-}  // namespace
 
 std::optional<lb::v1::LogTarget> parseLogTarget(KeywordContext& ctx) {
   const auto& w = ctx.words;
@@ -95,22 +72,23 @@ std::optional<lb::v1::LogTarget> parseLogTarget(KeywordContext& ctx) {
     ctx.error(std::string("the log line has no facility; ") + usage);
     return std::nullopt;
   }
-  if (!known(kFacilities, w[i])) {
-    ctx.error("unknown log facility '" + w[i] + "'" + didYouMean(w[i], listOf(kFacilities)) +
+  if (common::syslogFacility(w[i]) < 0) {
+    ctx.error("unknown log facility '" + w[i] + "'" +
+              didYouMean(w[i], common::syslogFacilityNames()) +
               " (local0 .. local7, daemon, user, ...)");
     return std::nullopt;
   }
   target.set_facility(w[i++]);
   if (i < w.size()) {
-    if (!known(kLevels, w[i])) {
-      ctx.error("unknown log level '" + w[i] + "'" + didYouMean(w[i], listOf(kLevels)));
+    if (common::syslogLevel(w[i]) < 0) {
+      ctx.error("unknown log level '" + w[i] + "'" + didYouMean(w[i], common::syslogLevelNames()));
       return std::nullopt;
     }
     target.set_level(w[i++]);
   }
   if (i < w.size()) {
-    if (!known(kLevels, w[i])) {
-      ctx.error("unknown log level '" + w[i] + "'" + didYouMean(w[i], listOf(kLevels)));
+    if (common::syslogLevel(w[i]) < 0) {
+      ctx.error("unknown log level '" + w[i] + "'" + didYouMean(w[i], common::syslogLevelNames()));
       return std::nullopt;
     }
     target.set_min_level(w[i++]);

@@ -70,6 +70,21 @@ grpc::Status ApiClient::setDrain(bool drain, lb::v1::SetAgentDrainResponse* resp
   return stub_->SetAgentDrain(&context, request, response);
 }
 
+std::vector<lb::v1::Event> ApiClient::heldEvents(lb::v1::Event::Type type) {
+  lb::v1::WatchEventsRequest request;
+  request.set_since(0);
+  request.set_replay_only(true);
+  request.add_types(type);
+  grpc::ClientContext context;
+  auto reader = watch(request, &context);
+  lb::v1::WatchEventsResponse message;
+  std::vector<lb::v1::Event> events;
+  while (reader->Read(&message)) {
+    if (message.has_event()) events.push_back(message.event());
+  }
+  return events;
+}
+
 std::unique_ptr<grpc::ClientReader<lb::v1::WatchEventsResponse>> ApiClient::watch(
     const lb::v1::WatchEventsRequest& request, grpc::ClientContext* context) {
   prepare(context, std::chrono::seconds(60));

@@ -9,6 +9,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "lb/v1/agent.grpc.pb.h"
 
@@ -34,6 +35,8 @@ class ApiClient {
                          lb::v1::SetServerStateResponse* response,
                          std::optional<uint32_t> weight = std::nullopt);
   grpc::Status setDrain(bool drain, lb::v1::SetAgentDrainResponse* response);
+  // Every event of `type` the agent holds (a replay-only WatchEvents).
+  std::vector<lb::v1::Event> heldEvents(lb::v1::Event::Type type);
   // A WatchEvents stream; read it with the returned reader (its context lives in `context`).
   std::unique_ptr<grpc::ClientReader<lb::v1::WatchEventsResponse>> watch(
       const lb::v1::WatchEventsRequest& request, grpc::ClientContext* context);

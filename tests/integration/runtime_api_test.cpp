@@ -85,18 +85,9 @@ TEST(RuntimeApiTest, ARollingDrainScriptWithSocatWaitsForTheLastConnection) {
   EXPECT_EQ(out, "\ndrained\nscur 0\n\nstatus MAINT\n\ndone\n");
   // Each change went the way SetServerState goes: events with who made them.
   ApiClient api(agent.grpcAddress());
-  lb::v1::WatchEventsRequest request;
-  request.set_since(0);
-  request.set_replay_only(true);
-  request.add_types(lb::v1::Event::ADMIN_STATE);
-  grpc::ClientContext context;
-  auto reader = api.watch(request, &context);
-  lb::v1::WatchEventsResponse message;
   std::vector<std::string> changes;
-  while (reader->Read(&message)) {
-    if (!message.has_event()) continue;
-    changes.push_back(message.event().old_state() + "->" + message.event().new_state() + " " +
-                      message.event().origin());
+  for (const auto& e : api.heldEvents(lb::v1::Event::ADMIN_STATE)) {
+    changes.push_back(e.old_state() + "->" + e.new_state() + " " + e.origin());
   }
   std::string origin = "stats socket " + sock;
   EXPECT_EQ(changes, (std::vector<std::string>{"READY->DRAIN " + origin, "DRAIN->MAINT " + origin,
