@@ -79,8 +79,10 @@ TEST(FaultsTest, AStalledLogReaderDoesNotSlowTraffic) {
   double reading = loop(500);
   agent.process().pauseReading();
   double stalled = loop(6000);
-  // A worker that wrote its log itself would be held to the pace of the reader (nothing here).
-  EXPECT_GT(stalled, reading / 2) << "connections per ms: " << reading << " read, " << stalled
+  // A worker that wrote its log itself would be held to the pace of the reader (nothing here):
+  // the stalled loop would not finish its 6000 connections at all. A quarter of the first
+  // rate leaves room for a box busy with other work (both loops share it).
+  EXPECT_GT(stalled, reading / 4) << "connections per ms: " << reading << " read, " << stalled
                                   << " stalled";
   agent.process().resumeReading();
   // Once the output drains, the agent says it dropped lines, and how many.
