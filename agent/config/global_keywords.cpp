@@ -83,8 +83,9 @@ void globalLogSendHostname(KeywordContext& ctx) {
 void globalStats(KeywordContext& ctx) {
   const auto& w = ctx.words;
   if (w.size() < 2) {
-    ctx.error("'stats' needs a subcommand: 'stats socket PATH [level admin]' or 'stats timeout "
-              "TIME'");
+    ctx.error(
+        "'stats' needs a subcommand: 'stats socket PATH [level admin]' or 'stats timeout "
+        "TIME'");
     return;
   }
   if (w[1] == "timeout") {
@@ -107,8 +108,9 @@ void globalStats(KeywordContext& ctx) {
     return;
   }
   if (w.size() < 3) {
-    ctx.error("usage: stats socket PATH|ipv4@HOST:PORT|ipv6@HOST:PORT [mode OCTAL] [level "
-              "user|operator|admin]");
+    ctx.error(
+        "usage: stats socket PATH|ipv4@HOST:PORT|ipv6@HOST:PORT [mode OCTAL] [level "
+        "user|operator|admin]");
     return;
   }
   lb::v1::StatsSocket socket;
@@ -162,8 +164,9 @@ void globalStats(KeywordContext& ctx) {
                   "' ignored: lb creates the socket as the user it runs as");
     } else if (option == "expose-fd" && has_value) {
       ++i;
-      ctx.warning("stats socket option 'expose-fd' ignored: lb reloads in place, no listener "
-                  "is passed between processes");
+      ctx.warning(
+          "stats socket option 'expose-fd' ignored: lb reloads in place, no listener "
+          "is passed between processes");
     } else {
       ctx.error("unknown stats socket option '" + option + "'" +
                 didYouMean(option, {"level", "mode", "user", "group", "expose-fd"}) +

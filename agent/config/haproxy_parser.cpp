@@ -236,8 +236,7 @@ void HaproxyParser::closeSection() {
     }
     draft->has_backend = false;
   }
-  if (draft->kind == "listen" && draft->has_backend &&
-      draft->frontend.default_backend().empty()) {
+  if (draft->kind == "listen" && draft->has_backend && draft->frontend.default_backend().empty()) {
     draft->frontend.set_default_backend(draft->name);
     draft->marks["frontend:default_backend"] = draft->where;
   }

@@ -24,7 +24,6 @@ std::string logLine(const lb::v1::LogTarget& target) {
   return line;
 }
 
-
 using lb::v1::Backend;
 using lb::v1::Balance;
 using lb::v1::Expect;

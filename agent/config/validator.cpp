@@ -158,8 +158,8 @@ class Validator {
       }
       return;
     }
-    if (fe.mode() == lb::v1::MODE_HTTP && (fe.stats_page().enabled() ||
-                                           !fe.stats_page().prometheus_path().empty())) {
+    if (fe.mode() == lb::v1::MODE_HTTP &&
+        (fe.stats_page().enabled() || !fe.stats_page().prometheus_path().empty())) {
       error(path + ".mode", what + " serves statistics but also proxies HTTP: lb serves the " +
                                 "statistics page only for an HTTP section with no servers and " +
                                 "no default_backend; move the stats lines to a section of their " +

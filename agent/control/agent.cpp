@@ -169,6 +169,10 @@ void Agent::onApplied(const ApplyResult& result, const std::string& origin) {
                    fmt::join(options_.config_files, ", "));
     }
     control_.restoreServerChanges();
+    // The Runtime API's sockets and the statistics pages open before the agent says it has
+    // started (they also follow every later apply through its event).
+    runtime_api_.follow(control_.config().global());
+    stats_pages_.follow(control_.config());
     started();
     return;
   }

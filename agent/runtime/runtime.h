@@ -9,8 +9,8 @@
 
 #include "agent/balance/balancer.h"
 #include "agent/common/proxy_protocol.h"
-#include "agent/runtime/check_spec.h"
 #include "agent/common/syslog.h"
+#include "agent/runtime/check_spec.h"
 #include "agent/runtime/server_state.h"
 
 namespace lb::runtime {

@@ -150,9 +150,9 @@ TEST_F(TwoTiersTest, ApplyGoesInnermostFirstAndTrafficCarriesTheClientsAddressTh
   EXPECT_EQ((*logged)[1], net_->address("client"));
   // ... and reports it in its status.
   std::string inner_status;
-  ASSERT_EQ(lbctl({"--agent", net_->address("inner-1") + ":9901", "status", "-o", "json"},
-                  &inner_status),
-            0);
+  ASSERT_EQ(
+      lbctl({"--agent", net_->address("inner-1") + ":9901", "status", "-o", "json"}, &inner_status),
+      0);
   EXPECT_THAT(inner_status, ::testing::ContainsRegex("\"last_proxied_client\":\"" +
                                                      net_->address("client") + ":[0-9]+\""));
 
