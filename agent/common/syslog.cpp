@@ -108,6 +108,12 @@ std::atomic<uint64_t>& syslogDropped() {
 std::unique_ptr<SyslogTarget> SyslogTarget::open(const SyslogTargetSpec& spec, std::string* error) {
   std::unique_ptr<SyslogTarget> target(new SyslogTarget(spec));
   target->pid_ = static_cast<int>(::getpid());
+  target->rfc5424_host_ = spec.hostname;
+  if (target->rfc5424_host_.empty()) {
+    char host[256] = "-";
+    ::gethostname(host, sizeof host - 1);
+    target->rfc5424_host_ = host;
+  }
   if (spec.address == "stdout" || spec.address == "stderr") return target;
   if (spec.address.rfind("unix@", 0) == 0 || (!spec.address.empty() && spec.address[0] == '/')) {
     std::string path = spec.address.rfind("unix@", 0) == 0 ? spec.address.substr(5) : spec.address;
@@ -187,14 +193,8 @@ std::string SyslogTarget::format(int severity, std::string_view message,
       std::string offset = std::string(zone, 3) + ":" + std::string(zone + 3, 2);
       char micros[8];
       std::snprintf(micros, sizeof micros, "%06ld", static_cast<long>(us.count()));
-      char host[256] = "-";
-      if (spec_.hostname.empty()) {
-        ::gethostname(host, sizeof host - 1);
-      } else {
-        std::snprintf(host, sizeof host, "%s", spec_.hostname.c_str());
-      }
-      out = "<" + std::to_string(priority) + ">1 " + stamp + "." + micros + offset + " " + host +
-            " " + spec_.tag + " " + std::to_string(pid_) + " - - ";
+      out = "<" + std::to_string(priority) + ">1 " + stamp + "." + micros + offset + " " +
+            rfc5424_host_ + " " + spec_.tag + " " + std::to_string(pid_) + " - - ";
       break;
     }
   }

@@ -69,7 +69,8 @@ class SyslogTarget {
   explicit SyslogTarget(SyslogTargetSpec spec) : spec_(std::move(spec)) {}
 
   SyslogTargetSpec spec_;
-  int fd_ = -1;  // -1 for stdout/stderr
+  int fd_ = -1;               // -1 for stdout/stderr
+  std::string rfc5424_host_;  // the host name RFC 5424 lines carry, found once
   sockaddr_storage peer_{};
   socklen_t peer_length_ = 0;
   int pid_ = 0;

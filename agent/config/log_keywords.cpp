@@ -3,7 +3,6 @@
 #include <cstdlib>
 
 #include "agent/common/syslog.h"
-#include "agent/config/address.h"
 #include "agent/config/keyword_context.h"
 #include "agent/config/suggest.h"
 
@@ -29,16 +28,15 @@ std::optional<lb::v1::LogTarget> parseLogTarget(KeywordContext& ctx) {
     ctx.error("log target '" + address + "' is not supported: lb sends to UDP syslog servers, " +
               "local syslog sockets (/dev/log) and stdout/stderr");
     return std::nullopt;
-  } else if (address != "stdout" && address != "stderr" && address.rfind("unix@", 0) != 0 &&
-             address.front() != '/') {
-    std::string host = address.rfind("udp@", 0) == 0 ? address.substr(4) : address;
-    std::string error;
-    if (!parseHostPort(host, false, &error)) {
-      ctx.error("log target '" + address + "': " + error);
+  } else {
+    // The same reading of the address the validator and the build use.
+    common::SyslogKind kind;
+    std::string host, error;
+    uint16_t port = 0;
+    if (!common::parseSyslogAddress(address, &kind, &host, &port, &error)) {
+      ctx.error("log target " + error);
       return std::nullopt;
     }
-    target.set_address(address);
-  } else {
     target.set_address(address);
   }
   size_t i = 2;

@@ -72,13 +72,6 @@ struct Column {
   std::function<double(const T&)> value;
 };
 
-// HAProxy's per-state status gauges: the server's state name as HAProxy shows it.
-std::string_view serverState(const ServerStatus& s) {
-  if (s.admin_state() == ServerStatus::MAINT) return "MAINT";
-  if (s.admin_state() == ServerStatus::DRAIN) return "DRAIN";
-  return s.op_state() == ServerStatus::UP ? "UP" : "DOWN";
-}
-
 constexpr std::string_view kServerStates[] = {"DOWN", "UP", "MAINT", "DRAIN", "NOLB"};
 constexpr std::string_view kCheckStates[] = {
     "HANA",   "SOCKERR", "L4OK", "L4TOUT", "L4CON", "L6OK",    "L6TOUT",   "L6RSP",
@@ -191,10 +184,7 @@ std::string Metrics::render() const {
   auto usable = [](const BackendStatus& b, bool backup) {
     double n = 0;
     for (const auto& s : b.servers()) {
-      n += s.backup() == backup && s.op_state() == ServerStatus::UP &&
-                   s.admin_state() == ServerStatus::READY && s.effective_weight() > 0
-               ? 1
-               : 0;
+      n += s.backup() == backup && isUsable(s) ? 1 : 0;
     }
     return n;
   };
@@ -313,7 +303,7 @@ std::string Metrics::render() const {
     for (const auto& s : b.servers()) {
       for (auto state : kServerStates) {
         out.sample({{"proxy", b.name()}, {"server", s.name()}, {"state", state}},
-                   serverState(s) == state ? 1 : 0);
+                   stateName(s) == state ? 1 : 0);
       }
     }
   }

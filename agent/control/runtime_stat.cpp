@@ -116,11 +116,6 @@ std::string statusText(const ServerStatus& s) {
   return "UP";
 }
 
-bool usable(const ServerStatus& s) {
-  return s.op_state() == ServerStatus::UP && s.admin_state() == ServerStatus::READY &&
-         s.effective_weight() > 0;
-}
-
 // HAProxy's check status numbers (enum healthcheck_status) and results, for
 // `show servers state`.
 int checkStatusNumber(const std::string& status) {
@@ -294,7 +289,7 @@ std::string formatShowStat(ControlPlane& control, const AgentIdentity& identity,
       econ += s.connect_errors();
       wretr += s.retries();
       wredis += s.redispatches();
-      if (usable(s)) {
+      if (isUsable(s)) {
         if (s.backup()) {
           ++bck;
         } else {
@@ -303,7 +298,7 @@ std::string formatShowStat(ControlPlane& control, const AgentIdentity& identity,
         }
       }
       if (!typeWanted(4) || (want_sid != -1 && want_sid != sid)) continue;
-      if (only_up && !usable(s)) continue;
+      if (only_up && !isUsable(s)) continue;
       if (no_maint && s.admin_state() == ServerStatus::MAINT) continue;
       Row row;
       row.set("pxname", name).set("svname", s.name());
@@ -383,9 +378,7 @@ std::string formatServersState(ControlPlane& control, const std::string& backend
       int admin = maint ? 1 : (s.admin_state() == ServerStatus::DRAIN ? 8 : 0);
       int op = s.op_state() == ServerStatus::UP && !maint ? 2 : 0;
       const std::string& check = s.last_check().status();
-      int result = !s.check_enabled() || check.empty()                 ? 0
-                   : (check.ends_with("OK") || check.ends_with("OKC")) ? 3
-                                                                       : 2;
+      int result = !s.check_enabled() || check.empty() ? 0 : isPassingCheck(check) ? 3 : 2;
       int state = s.check_enabled() ? (maint ? 14 : 6) : 0;
       long since = s.has_last_change() ? secondsSince(s.last_change()) : 0;
       out += fmt::format("{} {} {} {} {} {} {} {} {} {} {} {} {} {} 0 0 0 - {} - 0 0 - - 0\n",

@@ -179,10 +179,7 @@ http::Response StatsPages::page(const lb::v1::StatsPage& page, const http::Reque
         "<th>last check</th></tr>\n",
         escape(be.name()));
     for (const auto& s : be.servers()) {
-      std::string state = s.admin_state() == lb::v1::ServerStatus::MAINT   ? "MAINT"
-                          : s.admin_state() == lb::v1::ServerStatus::DRAIN ? "DRAIN"
-                          : s.op_state() == lb::v1::ServerStatus::UP       ? "UP"
-                                                                           : "DOWN";
+      const char* state = stateName(s);
       html += fmt::format(
           "<tr><td>{}</td><td class=\"{}\">{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td>"
           "<td>{}</td><td>{}</td><td>{}</td></tr>\n",

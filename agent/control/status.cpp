@@ -24,6 +24,21 @@ const lb::v1::Backend* configOf(const lb::v1::Config& config, const std::string&
 
 }  // namespace
 
+const char* stateName(const lb::v1::ServerStatus& server) {
+  if (server.admin_state() == lb::v1::ServerStatus::MAINT) return "MAINT";
+  if (server.admin_state() == lb::v1::ServerStatus::DRAIN) return "DRAIN";
+  return server.op_state() == lb::v1::ServerStatus::UP ? "UP" : "DOWN";
+}
+
+bool isUsable(const lb::v1::ServerStatus& server) {
+  return server.op_state() == lb::v1::ServerStatus::UP &&
+         server.admin_state() == lb::v1::ServerStatus::READY && server.effective_weight() > 0;
+}
+
+bool isPassingCheck(std::string_view status) {
+  return status.ends_with("OK") || status.ends_with("OKC");
+}
+
 lb::v1::ServerStatus::AdminState toProto(runtime::AdminState state) {
   switch (state) {
     case runtime::AdminState::kDrain:
@@ -155,9 +170,7 @@ lb::v1::GetStatusResponse buildStatus(ControlPlane& control, const AgentIdentity
     if (const auto* config = configOf(control.config(), be->name)) {
       status->set_balance(balanceName(config->balance()));
     }
-    uint32_t usable = 0;
-    for (size_t i = 0; i < be->size(); ++i) usable += be->usable(i) ? 1 : 0;
-    status->set_usable_servers(usable);
+    status->set_usable_servers(be->usableCount());
     status->set_total_servers(static_cast<uint32_t>(be->servers.size()));
     status->set_queue(be->state->queued());
     status->set_current_connections(be->state->active.load());

@@ -3,6 +3,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "agent/control/control_plane.h"
 #include "lb/v1/agent.pb.h"
@@ -27,6 +28,13 @@ lb::v1::GetStatusResponse buildStatus(ControlPlane& control, const AgentIdentity
 // One server now.
 lb::v1::ServerStatus serverStatus(ControlPlane& control, const runtime::BackendRuntime& backend,
                                   const runtime::ServerRuntime& server);
+
+// Readings of a ServerStatus shared by /metrics, the Runtime API and the statistics page:
+// "MAINT" or "DRAIN" (operator states win), else "UP" or "DOWN"; whether it takes new
+// connections (UP, READY, weight > 0); whether a check status passed (L4OK, L7OK, L7OKC...).
+const char* stateName(const lb::v1::ServerStatus& server);
+bool isUsable(const lb::v1::ServerStatus& server);
+bool isPassingCheck(std::string_view status);
 
 // An admin state in the API's terms, and back (nullopt: ADMIN_STATE_UNSPECIFIED or unknown).
 lb::v1::ServerStatus::AdminState toProto(runtime::AdminState state);

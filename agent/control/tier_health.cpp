@@ -46,8 +46,7 @@ http::Response TierHealth::frontend(std::string_view name) const {
   if (control_.draining()) return {503, prefix + "agent draining\n"};
   const runtime::BackendRuntime* backend = found->backend;
   if (backend == nullptr) return {503, prefix + "disabled or without a default backend\n"};
-  size_t usable = 0;
-  for (size_t i = 0; i < backend->size(); ++i) usable += backend->usable(i) ? 1 : 0;
+  uint32_t usable = backend->usableCount();
   std::string counts = std::to_string(usable) + " of " + std::to_string(backend->servers.size()) +
                        " servers usable in backend " + backend->name + "\n";
   return {usable > 0 ? 200u : 503u, prefix + counts};

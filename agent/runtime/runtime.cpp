@@ -9,6 +9,12 @@ bool BackendRuntime::usable(size_t i) const {
          s.weight.load(std::memory_order_relaxed) > 0;
 }
 
+uint32_t BackendRuntime::usableCount() const {
+  uint32_t n = 0;
+  for (size_t i = 0; i < servers.size(); ++i) n += usable(i) ? 1 : 0;
+  return n;
+}
+
 uint32_t BackendRuntime::weight(size_t i) const {
   return servers[i].state->weight.load(std::memory_order_relaxed);
 }

@@ -86,6 +86,8 @@ class BackendRuntime : public balance::ServerSet {
 
   size_t size() const override { return servers.size(); }
   bool usable(size_t i) const override;
+  // How many servers are usable now (status, tier health).
+  uint32_t usableCount() const;
   uint32_t weight(size_t i) const override;
   uint32_t active(size_t i) const override;
   bool full(size_t i) const override;
