@@ -183,6 +183,13 @@ void globalStats(KeywordContext& ctx) {
   *ctx.global->add_stats_sockets() = std::move(socket);
 }
 
+void globalMaxconnrate(KeywordContext& ctx) {
+  if (!ctx.expectArgs(1, "maxconnrate NUMBER")) return;
+  if (auto n = ctx.number("maxconnrate", ctx.words[1], 1, UINT32_MAX)) {
+    ctx.global->set_maxconnrate(*n);
+  }
+}
+
 void globalNbproc(KeywordContext& ctx) {
   ctx.error("'nbproc' was removed in HAProxy 2.5 and lb has no processes to spread; use " +
             std::string("'nbthread' (or --threads)"));
@@ -190,6 +197,7 @@ void globalNbproc(KeywordContext& ctx) {
 
 constexpr std::array kGlobalKeywords{
     KeywordSpec{"maxconn", kCapGlobal, globalMaxconn},
+    KeywordSpec{"maxconnrate", kCapGlobal, globalMaxconnrate},
     KeywordSpec{"nbthread", kCapGlobal, globalNbthread},
     KeywordSpec{"tune.bufsize", kCapGlobal, globalBufsize},
     KeywordSpec{"nosplice", kCapGlobal, globalNosplice},

@@ -16,8 +16,13 @@ using detail::ProxyDraft;
 namespace {
 
 // Sections HAProxy has that a TCP balancer does not use: skipped with one warning each.
-constexpr std::string_view kIgnoredSections[] = {"userlist", "peers",       "resolvers", "mailers",
-                                                 "program",  "http-errors", "ring",      "cache"};
+constexpr std::string_view kIgnoredSections[] = {"userlist", "peers", "mailers", "program",
+                                                 "http-errors", "ring", "cache"};
+
+// The keywords of a `resolvers` section (HAProxy 2.6), read for their syntax only.
+constexpr std::string_view kResolversKeywords[] = {
+    "nameserver", "parse-resolv-conf", "accepted_payload_size", "resolve_retries", "hold",
+    "timeout"};
 
 std::vector<std::string> keywordNames(unsigned cap) {
   std::vector<std::string> names{"global", "defaults", "frontend", "backend", "listen"};
@@ -86,8 +91,21 @@ void HaproxyParser::parse(std::string_view text, const std::string& file) {
       diag_.error(where, "NUL character in line; is this a text file?");
       continue;
     }
+    // HAProxy 2.6 refuses a file whose last line has no LF: it may have been cut short.
+    if (end == text.size() && !line.empty()) {
+      diag_.error(where, "missing LF on last line, file might have been truncated at position " +
+                             std::to_string(line.size() + 1) +
+                             " (HAProxy refuses it too; end the file with a newline)");
+    }
+    // $.LINE, $.FILE and $.SECTION are HAProxy's pseudo-variables.
+    EnvLookup env = [&](std::string_view name) -> std::optional<std::string> {
+      if (name == ".LINE") return std::to_string(number);
+      if (name == ".FILE") return file;
+      if (name == ".SECTION") return section_name_;
+      return env_(name);
+    };
     std::string error;
-    auto words = tokenize(line, env_, &error);
+    auto words = tokenize(line, env, &error);
     if (!words) {
       diag_.error(where, error);
       continue;
@@ -103,9 +121,24 @@ void HaproxyParser::finish() {
 }
 
 void HaproxyParser::parseLine(std::vector<std::string> words, const Location& where) {
-  if (openSection(words, where)) return;
+  if (openSection(words, where)) {
+    section_name_ = words.size() > 1 ? words[1] : words[0];  // what HAProxy's $.SECTION says
+    return;
+  }
   switch (section_) {
     case Section::kIgnored:
+      return;
+    case Section::kResolvers:
+      if (std::find(std::begin(kResolversKeywords), std::end(kResolversKeywords), words[0]) ==
+          std::end(kResolversKeywords)) {
+        std::vector<std::string> names(std::begin(kResolversKeywords),
+                                       std::end(kResolversKeywords));
+        diag_.error(where, "unknown keyword '" + words[0] + "' in 'resolvers' section" +
+                               didYouMean(words[0], names));
+      } else if (words[0] == "nameserver" && words.size() != 3) {
+        diag_.error(where, "'nameserver' expects a name and an address, e.g. 'nameserver dns1 "
+                           "10.0.0.2:53'");
+      }
       return;
     case Section::kNone:
       diag_.error(where, "'" + words[0] + "' outside of any section; start one with 'global', " +
@@ -134,6 +167,19 @@ bool HaproxyParser::openSection(const std::vector<std::string>& words, const Loc
     closeSection();
     section_ = Section::kIgnored;
     diag_.warning(where, "section '" + keyword + "' is ignored: lb has no use for it in TCP mode");
+    return true;
+  }
+  if (keyword == "resolvers") {
+    closeSection();
+    section_ = Section::kResolvers;
+    if (words.size() != 2) {
+      diag_.error(where, "'resolvers' needs a name, e.g. 'resolvers dns'");
+    } else {
+      diag_.warning(where, "resolvers '" + words[1] + "': lb resolves server names once, " +
+                               "with the system resolver, when the config is applied; it does " +
+                               "not use these nameservers and does not re-resolve names " +
+                               "periodically (reload to pick up DNS changes)");
+    }
     return true;
   }
   if (keyword == "global") {
@@ -245,6 +291,9 @@ void HaproxyParser::closeSection() {
       diag_.warning(*draft->httplog_at, "'option httplog' needs HTTP mode; " + draft->describe() +
                                             " falls back to 'option tcplog', as HAProxy does");
     }
+    if (draft->bind_failed && draft->frontend.binds_size() == 0) {
+      unread_binds_.insert(out_.frontends_size());
+    }
     record("frontend", "frontends[" + std::to_string(out_.frontends_size()) + "]");
     *out_.add_frontends() = std::move(draft->frontend);
   }
@@ -258,7 +307,18 @@ void HaproxyParser::dispatch(const std::vector<std::string>& words, const Locati
   KeywordContext ctx{
       words,        where,          diag_,
       section_cap_, current_.get(), section_ == Section::kGlobal ? out_.mutable_global() : nullptr};
+  ctx.env = &env_;
   const std::string& keyword = words[0];
+
+  // HAProxy 2.6 refuses HTTP rules in a defaults section without a name (nothing could refer
+  // to them there).
+  if (section_cap_ == detail::kCapDefaults && current_->name.empty() &&
+      (keyword == "http-request" || keyword == "http-response" ||
+       keyword == "http-after-response")) {
+    ctx.error("'" + keyword + "' not allowed in anonymous 'defaults' section (HAProxy 2.6 " +
+              "refuses it too; name the defaults section)");
+    return;
+  }
 
   // `option X` / `no option X`
   if (keyword == "option" || (keyword == "no" && words.size() > 1 && words[1] == "option")) {
@@ -274,7 +334,7 @@ void HaproxyParser::dispatch(const std::vector<std::string>& words, const Locati
     }
     const std::string& name = words[at];
     std::vector<std::string> rest(words.begin() + static_cast<long>(at), words.end());
-    KeywordContext option_ctx{rest, where, diag_, section_cap_, current_.get(), nullptr};
+    KeywordContext option_ctx{rest, where, diag_, section_cap_, current_.get(), nullptr, &env_};
     auto run = [&](auto specs) {
       for (const auto& spec : specs) {
         if (spec.name != name) continue;
@@ -333,8 +393,18 @@ void HaproxyParser::dispatch(const std::vector<std::string>& words, const Locati
     }
     return;
   }
+  // tcp-request/tcp-response are never an http-* keyword mistyped (nor the other way round):
+  // suggesting one for the other would send a TCP config down an HTTP road.
+  auto candidates = keywordNames(section_cap_);
+  auto family = [](const std::string& word) { return word.substr(0, word.find('-') + 1); };
+  if (family(keyword) == "tcp-" || family(keyword) == "http-") {
+    std::erase_if(candidates, [&](const std::string& name) {
+      std::string other = family(name);
+      return (other == "tcp-" || other == "http-") && other != family(keyword);
+    });
+  }
   ctx.error("unknown keyword '" + keyword + "' in '" + sectionWord(section_cap_) + "' section" +
-            didYouMean(keyword, keywordNames(section_cap_)));
+            didYouMean(keyword, candidates));
 }
 
 }  // namespace lb::config

@@ -3,6 +3,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 
@@ -32,6 +33,9 @@ class HaproxyParser {
   // Closes the last open section. Call after the last file (parse() also closes the previous
   // file's last section, since a section ends with its file).
   void finish();
+  // Indexes (in Config.frontends) of the frontends without a bind because their bind lines
+  // failed to parse: their errors say it already.
+  const std::set<int>& unreadBinds() const { return unread_binds_; }
 
  private:
   void parseLine(std::vector<std::string> words, const Location& where);
@@ -44,13 +48,15 @@ class HaproxyParser {
   SourceMap& sources_;
   Diagnostics& diag_;
   EnvLookup env_;
-  enum class Section { kNone, kGlobal, kProxy, kIgnored };
+  enum class Section { kNone, kGlobal, kProxy, kIgnored, kResolvers };
   Section section_ = Section::kNone;
   unsigned section_cap_ = 0;
+  std::string section_name_;
   std::unique_ptr<detail::ProxyDraft> current_;
   // The last defaults section (what an unnamed `from` means), and named ones.
   std::unique_ptr<detail::ProxyDraft> last_defaults_;
   std::map<std::string, std::unique_ptr<detail::ProxyDraft>> named_defaults_;
+  std::set<int> unread_binds_;
 };
 
 }  // namespace lb::config

@@ -13,6 +13,7 @@
 
 #include "agent/config/diagnostics.h"
 #include "agent/config/duration.h"
+#include "agent/config/tokenizer.h"
 #include "lb/v1/config.pb.h"
 
 namespace lb::config::detail {
@@ -40,6 +41,8 @@ struct ProxyDraft {
   // http-check / tcp-check rules were copied from defaults; the section's first own rule
   // replaces them (HAProxy uses defaults' rules only for proxies that have none).
   bool check_rules_inherited = false;
+  // A `bind` line of the section failed to parse (reported already).
+  bool bind_failed = false;
   // Where `option httplog` was set; HAProxy falls back to tcplog in TCP mode, with a warning.
   std::optional<Location> httplog_at;
   // Where fields were set, keyed "frontend:<path>" or "backend:<path>" (for the SourceMap).
@@ -57,6 +60,7 @@ struct KeywordContext {
   unsigned section_cap = 0;
   ProxyDraft* proxy = nullptr;       // set in defaults/frontend/backend/listen
   lb::v1::Global* global = nullptr;  // set in global
+  const EnvLookup* env = nullptr;    // for the environment variables of addresses
 
   void error(std::string message) const { diag.error(where, std::move(message)); }
   void warning(std::string message) const { diag.warning(where, std::move(message)); }
@@ -70,6 +74,10 @@ struct KeywordContext {
   // Parses a time argument, warning on a suspicious unitless value ("inter 4" is 4 ms).
   std::optional<google::protobuf::Duration> time(std::string_view keyword,
                                                  std::string_view text) const;
+  // An address as HAProxy reads it: "$NAME" and "${NAME}" expanded (quoted or not). Reports
+  // an address that expands to nothing and returns nullopt.
+  std::optional<std::string> address(const std::string& text) const;
+
   // Parses an unsigned integer argument in [min, max].
   std::optional<uint32_t> number(std::string_view keyword, std::string_view text, uint32_t min,
                                  uint32_t max) const;
@@ -109,9 +117,13 @@ std::span<const OptionSpec> checkOptions();
 std::span<const IgnoredSpec> ignoredKeywords();
 std::span<const IgnoredSpec> ignoredOptions();
 
+// `bind ADDRESS[,ADDRESS...] [options...]` (bind_keywords.cpp).
+void parseBind(KeywordContext& ctx);
+
 // `server NAME ADDRESS [settings...]` and `default-server [settings...]`.
 void parseServer(KeywordContext& ctx);
 void parseDefaultServer(KeywordContext& ctx);
+void parseServerTemplate(KeywordContext& ctx);
 // The server setting keywords, for did-you-mean suggestions.
 std::vector<std::string> serverSettingNames();
 

@@ -77,7 +77,8 @@ LoadResult load(const std::vector<Source>& sources, const LoadOptions& options) 
   }
   parser.finish();
   normalize(result.config);
-  validate(result.config, ValidateOptions{options.resolver}, result.diagnostics);
+  validate(result.config, ValidateOptions{options.resolver, parser.unreadBinds()},
+           result.diagnostics);
   result.diagnostics.locate(result.sources);
   return result;
 }
@@ -106,7 +107,7 @@ LoadResult loadFiles(const std::vector<std::string>& paths, const LoadOptions& o
 Diagnostics check(lb::v1::Config& config, const LoadOptions& options) {
   Diagnostics diag;
   normalize(config);
-  validate(config, ValidateOptions{options.resolver}, diag);
+  validate(config, ValidateOptions{options.resolver, {}}, diag);
   return diag;
 }
 

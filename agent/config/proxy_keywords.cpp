@@ -79,73 +79,6 @@ void modeKeyword(KeywordContext& ctx) {
   }
 }
 
-// bind ADDR[,ADDR...] [options...]
-void bindKeyword(KeywordContext& ctx) {
-  if (ctx.words.size() < 2) {
-    ctx.error("'bind' needs an address, e.g. 'bind *:80'");
-    return;
-  }
-  lb::v1::Bind options;
-  for (size_t i = 2; i < ctx.words.size(); ++i) {
-    const std::string& word = ctx.words[i];
-    auto value = [&]() -> const std::string* {
-      if (i + 1 >= ctx.words.size()) {
-        ctx.error("bind option '" + word + "' needs a value");
-        return nullptr;
-      }
-      return &ctx.words[++i];
-    };
-    if (word == "v4v6") {
-      options.set_v4v6(true);
-    } else if (word == "v6only") {
-      options.set_v6only(true);
-    } else if (word == "accept-proxy") {
-      options.set_accept_proxy(true);
-    } else if (word == "interface") {
-      if (auto v = value()) options.set_interface(*v);
-    } else if (word == "name") {
-      if (auto v = value()) options.set_name(*v);
-    } else if (word == "backlog") {
-      if (auto v = value()) {
-        if (auto n = ctx.number("backlog", *v, 1, 1 << 20)) options.set_backlog(*n);
-      }
-    } else if (word == "maxconn") {
-      if (auto v = value()) {
-        if (auto n = ctx.number("maxconn", *v, 1, UINT32_MAX)) options.set_maxconn(*n);
-      }
-    } else if (word == "ssl" || word == "crt" || word == "alpn" || word == "ca-file" ||
-               word == "verify") {
-      ctx.error("bind option '" + word + "' is not supported: lb does not terminate TLS " +
-                "(it relays TCP; put TLS on the servers)");
-      if (word != "ssl" && i + 1 < ctx.words.size()) ++i;
-    } else {
-      ctx.error("unknown bind option '" + word + "'" +
-                didYouMean(word, {"v4v6", "v6only", "accept-proxy", "interface", "name", "backlog",
-                                  "maxconn"}));
-    }
-  }
-  if (options.v4v6() && options.v6only()) ctx.error("'v4v6' and 'v6only' contradict each other");
-
-  // An address list: "bind :80,:443" or "bind 10.0.0.1:80,10.0.0.2:80".
-  std::string_view list = ctx.words[1];
-  while (true) {
-    auto comma = list.find(',');
-    std::string_view one = list.substr(0, comma);
-    std::string problem;
-    if (auto parsed = parseHostPort(one, true, &problem)) {
-      lb::v1::Bind* bind = ctx.proxy->frontend.add_binds();
-      *bind = options;
-      bind->set_address(parsed->host);
-      bind->set_port(*parsed->port);
-      ctx.markFrontend("binds[" + std::to_string(ctx.proxy->frontend.binds_size() - 1) + "]");
-    } else {
-      ctx.error("bind: " + problem);
-    }
-    if (comma == std::string_view::npos) break;
-    list = list.substr(comma + 1);
-  }
-}
-
 void defaultBackendKeyword(KeywordContext& ctx) {
   if (!ctx.expectArgs(1, "default_backend BACKEND")) return;
   ctx.proxy->frontend.set_default_backend(ctx.words[1]);
@@ -396,12 +329,19 @@ void optionTcpSmartConnect(KeywordContext& ctx, bool negate) {
   ctx.proxy->backend.set_tcp_smart_connect(!negate);
 }
 
+// `option tcpka` sets both sides; `clitcpka` the client side, `srvtcpka` the server side.
+void optionTcpka(KeywordContext& ctx, bool negate) {
+  const std::string& name = ctx.words[0];
+  if (name != "srvtcpka" && ctx.proxy->has_frontend) ctx.proxy->frontend.set_tcpka(!negate);
+  if (name != "clitcpka" && ctx.proxy->has_backend) ctx.proxy->backend.set_tcpka(!negate);
+}
+
 constexpr unsigned kFe = kCapDefaults | kCapFrontend;
 constexpr unsigned kBe = kCapDefaults | kCapBackend;
 
 constexpr std::array kProxyKeywords{
     KeywordSpec{"mode", kCapProxy, modeKeyword},
-    KeywordSpec{"bind", kCapFrontend, bindKeyword},
+    KeywordSpec{"bind", kCapFrontend, parseBind},
     KeywordSpec{"default_backend", kFe, defaultBackendKeyword},
     KeywordSpec{"maxconn", kFe, maxconnKeyword},
     KeywordSpec{"timeout", kCapProxy, timeoutKeyword},
@@ -415,6 +355,7 @@ constexpr std::array kProxyKeywords{
     KeywordSpec{"enabled", kCapProxy, enabledKeyword},
     KeywordSpec{"description", kCapProxy, descriptionKeyword},
     KeywordSpec{"server", kCapBackend, parseServer},
+    KeywordSpec{"server-template", kCapBackend, parseServerTemplate},
     KeywordSpec{"default-server", kBe, parseDefaultServer},
     KeywordSpec{"use_backend", kCapFrontend, unsupportedRouting},
     KeywordSpec{"tcp-request", kCapProxy, unsupportedRouting},
@@ -429,6 +370,9 @@ constexpr std::array kProxyOptions{
     OptionSpec{"allbackups", kBe, optionAllbackups},
     OptionSpec{"tcp-smart-accept", kFe, optionTcpSmartAccept},
     OptionSpec{"tcp-smart-connect", kBe, optionTcpSmartConnect},
+    OptionSpec{"tcpka", kCapProxy, optionTcpka},
+    OptionSpec{"clitcpka", kFe, optionTcpka},
+    OptionSpec{"srvtcpka", kBe, optionTcpka},
 };
 
 }  // namespace

@@ -71,6 +71,7 @@ void renderFrontend(std::ostream& out, const Frontend& fe) {
     if (bind.v4v6()) out << " v4v6";
     if (bind.v6only()) out << " v6only";
     if (bind.accept_proxy()) out << " accept-proxy";
+    if (bind.tfo()) out << " tfo";
     if (!bind.interface().empty()) out << " interface " << quoteWord(bind.interface());
     if (bind.has_backlog()) out << " backlog " << bind.backlog();
     if (bind.has_maxconn()) out << " maxconn " << bind.maxconn();
@@ -86,6 +87,7 @@ void renderFrontend(std::ostream& out, const Frontend& fe) {
   if (fe.has_tcp_smart_accept()) {
     out << (fe.tcp_smart_accept() ? "    option" : "    no option") << " tcp-smart-accept\n";
   }
+  if (fe.has_tcpka()) out << (fe.tcpka() ? "    option" : "    no option") << " clitcpka\n";
   if (!fe.default_backend().empty()) out << "    default_backend " << fe.default_backend() << "\n";
 }
 
@@ -177,6 +179,10 @@ void renderServer(std::ostream& out, const Server& s) {
   if (s.disabled()) out << " disabled";
   if (s.send_proxy() == Server::V1) out << " send-proxy";
   if (s.send_proxy() == Server::V2) out << " send-proxy-v2";
+  if (s.init_addr_size() > 0) {
+    out << " init-addr ";
+    for (int i = 0; i < s.init_addr_size(); ++i) out << (i ? "," : "") << s.init_addr(i);
+  }
   out << "\n";
 }
 
@@ -202,6 +208,7 @@ void renderBackend(std::ostream& out, const Backend& be) {
   if (be.has_tcp_smart_connect()) {
     out << (be.tcp_smart_connect() ? "    option" : "    no option") << " tcp-smart-connect\n";
   }
+  if (be.has_tcpka()) out << (be.tcpka() ? "    option" : "    no option") << " srvtcpka\n";
   renderTimeouts(out, be.timeouts());
   renderHealthCheck(out, be.health_check());
   for (const auto& s : be.servers()) renderServer(out, s);
@@ -254,6 +261,7 @@ std::string renderHaproxy(const lb::v1::Config& config) {
   if (g.ByteSizeLong() > 0) {
     out << "global\n";
     if (g.has_maxconn()) out << "    maxconn " << g.maxconn() << "\n";
+    if (g.has_maxconnrate()) out << "    maxconnrate " << g.maxconnrate() << "\n";
     if (g.has_nbthread()) out << "    nbthread " << g.nbthread() << "\n";
     if (g.has_bufsize()) out << "    tune.bufsize " << g.bufsize() << "\n";
     if (g.has_hard_stop_after()) out << "    hard-stop-after " << time(g.hard_stop_after()) << "\n";

@@ -41,7 +41,7 @@ class Validator {
       const Frontend& fe = config_.frontends(i);
       std::string path = at("frontends", i);
       checkName("frontend", fe.name(), path, seen);
-      checkFrontend(fe, path);
+      checkFrontend(fe, path, options_.unread_binds.count(i) > 0);
     }
     seen.clear();
     for (int i = 0; i < config_.backends_size(); ++i) {
@@ -100,6 +100,9 @@ class Validator {
       error("global.spread_checks", "spread-checks must be from 0 to 50 (percent)");
     }
     if (g.has_maxconn() && g.maxconn() == 0) error("global.maxconn", "global maxconn must be >= 1");
+    if (g.has_maxconnrate() && g.maxconnrate() == 0) {
+      error("global.maxconnrate", "maxconnrate must be >= 1 (connections per second)");
+    }
     for (int i = 0; i < g.log_targets_size(); ++i) {
       checkLogTarget(g.log_targets(i), "global" + at(".log_targets", i));
     }
@@ -138,7 +141,7 @@ class Validator {
     }
   }
 
-  void checkFrontend(const Frontend& fe, const std::string& path) {
+  void checkFrontend(const Frontend& fe, const std::string& path, bool binds_unread) {
     std::string what = "frontend '" + fe.name() + "'";
     for (int i = 0; i < fe.log().targets_size(); ++i) {
       checkLogTarget(fe.log().targets(i), path + at(".log.targets", i));
@@ -166,8 +169,18 @@ class Validator {
                                 "own (e.g. 'listen stats' with 'bind :8404')");
       return;
     }
+    if (fe.mode() == lb::v1::MODE_HTTP) {
+      // A listen section is one frontend and one backend of its name: one message for both.
+      for (const auto& be : config_.backends()) {
+        if (be.name() == fe.name() && fe.default_backend() == fe.name() &&
+            be.mode() == lb::v1::MODE_HTTP) {
+          http_listens_.insert(fe.name());
+          what = "listen '" + fe.name() + "'";
+        }
+      }
+    }
     checkMode(fe.mode(), path, what);
-    if (fe.binds_size() == 0 && !fe.disabled()) {
+    if (fe.binds_size() == 0 && !fe.disabled() && !binds_unread) {
       warning(path, what + " has no 'bind' line, so it accepts no connection");
     }
     for (int j = 0; j < fe.binds_size(); ++j) {
@@ -200,7 +213,7 @@ class Validator {
 
   void checkBackend(const Backend& be, const std::string& path) {
     std::string what = "backend '" + be.name() + "'";
-    checkMode(be.mode(), path, what);
+    if (http_listens_.count(be.name()) == 0) checkMode(be.mode(), path, what);
     if (be.retries() > 100) error(path + ".retries", "retries must be from 0 to 100");
     if (be.balance().has_random_draws() &&
         (be.balance().random_draws() < 1 || be.balance().random_draws() > 100)) {
@@ -209,8 +222,12 @@ class Validator {
     if (be.servers_size() == 0 && !be.disabled()) {
       warning(path, what + " has no server; connections sent to it will be closed");
     } else if (!be.timeouts().has_connect() || !be.timeouts().has_server()) {
-      warning(path, "missing timeouts for " + what + ": set 'timeout connect' and 'timeout " +
-                        "server' (HAProxy warns the same way)");
+      std::string missing = !be.timeouts().has_connect() && !be.timeouts().has_server()
+                                ? "'timeout connect' and 'timeout server'"
+                            : !be.timeouts().has_connect() ? "'timeout connect'"
+                                                           : "'timeout server'";
+      warning(path, "missing timeouts for " + what + ": set " + missing +
+                        " (HAProxy warns the same way)");
     }
     if (be.timeouts().has_check() && fromProto(be.timeouts().check()).count() <= 0) {
       error(path + ".timeouts.check", "timeout check must be greater than 0");
@@ -278,9 +295,15 @@ class Validator {
       if (!std::regex_match(http.method(), kToken)) {
         error(cpath + ".http.method", "invalid HTTP method '" + http.method() + "'");
       }
-      if (http.uri().empty() || (http.uri()[0] != '/' && http.uri() != "*") ||
-          http.uri().find_first_of(" \r\n") != std::string::npos) {
+      if (http.uri().empty() || http.uri().find_first_of(" \r\n") != std::string::npos) {
         error(cpath + ".http.uri", "check URI '" + http.uri() + "' must start with '/'");
+      } else if (http.uri()[0] != '/' && http.uri() != "*") {
+        // HAProxy 2.6 takes a lone argument as the URI ("option httpchk GET" sends
+        // "OPTIONS GET HTTP/1.0") and accepts it; so does lb, with a warning.
+        warning(cpath + ".http.uri", "check URI '" + http.uri() + "' does not start with '/'; " +
+                                         "the check sends '" + http.method() + " " + http.uri() +
+                                         " " + http.version() + "' (write 'option httpchk " +
+                                         http.uri() + " /' for a " + http.uri() + " of '/')");
       }
       if (http.version() != "HTTP/1.0" && http.version() != "HTTP/1.1") {
         error(cpath + ".http.version",
@@ -346,7 +369,37 @@ class Validator {
                    std::map<std::string, int>& names) {
     std::string who = "server " + be.name() + "/" + s.name();
     checkName("server", s.name(), path, names);
-    checkResolves(s.address(), path + ".address", who);
+    // init-addr: the first method that gives an address wins; with `none` (or an IP) a name
+    // that does not resolve leaves the server in maintenance instead of failing the apply.
+    bool may_stay_unresolved = false;
+    for (int k = 0; k < s.init_addr_size(); ++k) {
+      const std::string& method = s.init_addr(k);
+      if (method == "none" || isIpLiteral(method)) may_stay_unresolved = true;
+      if (method != "last" && method != "libc" && method != "none" && !isIpLiteral(method)) {
+        error(path + at(".init_addr", k), who + ": unknown init-addr method '" + method +
+                                              "'; use last, libc, none or an IP address");
+      }
+    }
+    if (may_stay_unresolved && !s.address().empty()) {
+      std::string problem;
+      if (options_.resolver != nullptr && !options_.resolver->resolves(s.address(), &problem)) {
+        // What takes over from the name: the first IP or `none` of the list.
+        std::string fallback;
+        for (const auto& method : s.init_addr()) {
+          if (method == "none" || isIpLiteral(method)) {
+            fallback = method;
+            break;
+          }
+        }
+        warning(path + ".address",
+                who + ": cannot resolve '" + s.address() + "' (" + problem + "); " +
+                    (fallback == "none" ? std::string("it starts in maintenance (init-addr none)")
+                                        : "it uses " + fallback + " (init-addr)") +
+                    ", as in HAProxy");
+      }
+    } else {
+      checkResolves(s.address(), path + ".address", who);
+    }
     if (s.port() > 65535) error(path + ".port", who + ": port must be from 0 to 65535");
     if (s.weight() > 256) {
       error(path + ".weight",
@@ -385,6 +438,15 @@ class Validator {
     std::string path;
   };
 
+  // Whether two binds cannot both be served. One frontend may bind `:P` and `:::P` together
+  // (HAProxy opens one socket each; SO_REUSEPORT lets both bind): only the same address twice
+  // is a mistake there. Across frontends, any overlap is.
+  static bool conflicts(const BindRef& a, const BindRef& b) {
+    if (a.frontend != b.frontend) return overlaps(*a.bind, *b.bind);
+    return a.bind->port() != 0 && a.bind->port() == b.bind->port() &&
+           a.bind->address() == b.bind->address();
+  }
+
   static bool overlaps(const Bind& a, const Bind& b) {
     if (a.port() == 0 || b.port() == 0 || a.port() != b.port()) return false;
     if (a.address() == b.address()) return true;
@@ -401,7 +463,7 @@ class Validator {
   void checkBindConflicts() {
     for (size_t i = 0; i < binds_.size(); ++i) {
       for (size_t j = 0; j < i; ++j) {
-        if (!overlaps(*binds_[i].bind, *binds_[j].bind)) continue;
+        if (!conflicts(binds_[i], binds_[j])) continue;
         const Bind& b = *binds_[i].bind;
         error(binds_[i].path,
               "bind " + formatHostPort(b.address(), b.port()) + " of frontend '" +
@@ -418,6 +480,8 @@ class Validator {
   Diagnostics& diag_;
   std::vector<std::string> backend_names_;
   std::vector<BindRef> binds_;
+  // HTTP listen sections already reported through their frontend.
+  std::set<std::string> http_listens_;
 };
 
 }  // namespace

@@ -1,5 +1,7 @@
 #pragma once
 
+#include <set>
+
 #include "agent/common/resolver.h"
 #include "agent/config/diagnostics.h"
 #include "lb/v1/config.pb.h"
@@ -11,6 +13,8 @@ using common::Resolver;
 struct ValidateOptions {
   // Checks that host names resolve; null skips the lookups.
   Resolver* resolver = nullptr;
+  // Frontends (indexes) whose bind lines failed to parse: no "no 'bind' line" warning for them.
+  std::set<int> unread_binds;
 };
 
 // Checks every cross-reference and range of a normalized Config and adds each problem to

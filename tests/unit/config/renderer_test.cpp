@@ -73,7 +73,7 @@ backend web_servers
     option httpchk HEAD /health HTTP/1.1\r\nHost:\ www.example.com
     http-check send hdr X-Check "lb \"probe\"" body "ping\r\n"
     http-check expect status 200-299,302
-    http-check expect ! rstring "^maint.*$"
+    http-check expect ! rstring "^maint.*\$"
     option log-health-checks
     default-server check inter 3s fastinter 1s downinter 10s rise 3 fall 2
     server w1 10.0.0.11:80 weight 10 maxconn 100 maxqueue 10 observe layer4 error-limit 5 on-error mark-down on-marked-down shutdown-sessions slowstart 30s

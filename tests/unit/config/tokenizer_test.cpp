@@ -23,9 +23,10 @@ void PrintTo(const TokenizeCase& c, std::ostream* os) {
 
 class TokenizeWordsTest : public ::testing::TestWithParam<TokenizeCase> {};
 
-// The environment every case sees: $HOME and $PORT are set, $EMPTY is set to "", $UNSET is not.
+// The environment every case sees: $HOME, $PORT and $LIST are set, $EMPTY is "", $UNSET is not.
 EnvLookup testEnv() {
-  return fakeEnv({{"HOME", "/home/lb"}, {"PORT", "8080"}, {"EMPTY", ""}, {"A_1", "x"}});
+  return fakeEnv(
+      {{"HOME", "/home/lb"}, {"PORT", "8080"}, {"EMPTY", ""}, {"A_1", "x"}, {"LIST", "one  two"}});
 }
 
 TEST_P(TokenizeWordsTest, SplitsLikeHaproxy) {
@@ -82,7 +83,14 @@ INSTANTIATE_TEST_SUITE_P(
         TokenizeCase{"NoEnvVarOutsideQuotes", "$HOME ${PORT}", {"$HOME", "${PORT}"}},
         TokenizeCase{"NoEnvVarInSingleQuotes", "'$HOME' '${PORT}'", {"$HOME", "${PORT}"}},
         TokenizeCase{"EscapedDollarInDoubleQuotes", "\"\\$HOME\"", {"$HOME"}},
-        TokenizeCase{"LoneDollarIsLiteral", "\"$\" \"a$ b\"", {"$", "a$ b"}},
+        TokenizeCase{"EnvVarDefault", "\"${UNSET-a b}\" \"${PORT-1}\"", {"a b", "8080"}},
+        TokenizeCase{"EnvVarDefaultNotForEmpty", "\"x${EMPTY-d}y\"", {"xy"}},
+        TokenizeCase{"EnvVarWordExpansion", "a \"${LIST[*]}\" b", {"a", "one", "two", "b"}},
+        TokenizeCase{"DollarOutsideQuotesIsLiteral", "cost $ 5 $1", {"cost", "$", "5", "$1"}},
+        TokenizeCase{"EscapedDollarOutsideQuotesKeepsTheBackslash", "\\$HOME", {"\\$HOME"}},
+        TokenizeCase{"OtherBackslashesAreKept", "a\\1 \\q", {"a\\1", "\\q"}},
+        TokenizeCase{"BackslashAtEndOfLineIsKept", "server s1 \\", {"server", "s1", "\\"}},
+        TokenizeCase{"CarriageReturnEndsTheLine", "a b\rc d", {"a", "b"}},
         // Comments
         TokenizeCase{"CommentLine", "# a comment", {}},
         TokenizeCase{"IndentedCommentLine", "    # a comment \"with quotes", {}},
@@ -118,10 +126,14 @@ INSTANTIATE_TEST_SUITE_P(
         BadLineCase{"UnterminatedDoubleQuote", "description \"no end", "unterminated double quote"},
         BadLineCase{"UnterminatedSingleQuote", "description 'no end", "unterminated single quote"},
         BadLineCase{"HashDoesNotEndAQuote", "\"a # b", "unterminated double quote"},
-        BadLineCase{"BackslashAtEndOfLine", "server s1 \\", "backslash at end of line"},
+        BadLineCase{"LoneDollarInDoubleQuotes", "\"$\"", "forbidden first char"},
+        BadLineCase{"DollarBeforeBlankInDoubleQuotes", "\"a$ b\"", "position 4"},
+        BadLineCase{"DollarAtEndOfRegex", "rstring \"^maint.*$\"", "forbidden first char"},
+        BadLineCase{"UnknownInternalVariable", "\"$.NOPE\"", "internal variable"},
+        BadLineCase{"BadWordExpansion", "\"${X[1]}\"", "word expansion"},
         BadLineCase{"HexEscapeWithoutDigits", "\\xZZ", "two hexadecimal digits"},
         BadLineCase{"HexEscapeCutShort", "\\x4", "two hexadecimal digits"},
-        BadLineCase{"UnterminatedBracedEnvVar", "\"${HOME\"", "unterminated '${'"}),
+        BadLineCase{"UnterminatedBracedEnvVar", "\"${HOME\"", "unmatched brace"}),
     [](const ::testing::TestParamInfo<BadLineCase>& info) { return info.param.name; });
 
 TEST(TokenizeTest, ProcessEnvReadsTheEnvironment) {
@@ -158,8 +170,9 @@ TEST(TokenizeTest, ParserExpandsEnvironmentVariablesFromLoadOptions) {
   ASSERT_EQ(fe.binds_size(), 2);
   EXPECT_EQ(fe.binds(0).address(), "10.1.2.3");
   EXPECT_EQ(fe.binds(0).port(), 8443u);
-  // Single quotes keep "${LISTEN_ADDR}" literally (a host name that will not resolve).
-  EXPECT_EQ(fe.binds(1).address(), "${LISTEN_ADDR}");
+  // Single quotes keep "${LISTEN_ADDR}" as a word, but HAProxy expands variables in every
+  // address it reads (str2sa_range), quoted or not.
+  EXPECT_EQ(fe.binds(1).address(), "10.1.2.3");
   EXPECT_EQ(fe.binds(1).port(), 81u);
   EXPECT_TRUE(out.diagnostics.all().empty()) << out.diagnostics.format();
 }
