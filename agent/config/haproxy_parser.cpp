@@ -32,6 +32,7 @@ std::vector<std::string> keywordNames(unsigned cap) {
     }
   };
   add(detail::proxyKeywords());
+  add(detail::ruleKeywords());
   add(detail::globalKeywords());
   add(detail::checkKeywords());
   add(detail::ignoredKeywords());
@@ -364,7 +365,8 @@ void HaproxyParser::dispatch(const std::vector<std::string>& words, const Locati
   // A keyword may be listed for several sections (global and proxy `maxconn`): run the entry
   // for this section, or explain why the keyword does not belong here.
   const detail::KeywordSpec* misplaced = nullptr;
-  for (auto specs : {detail::proxyKeywords(), detail::checkKeywords(), detail::globalKeywords()}) {
+  for (auto specs : {detail::proxyKeywords(), detail::ruleKeywords(), detail::checkKeywords(),
+                     detail::globalKeywords()}) {
     for (const auto& spec : specs) {
       if (spec.name != keyword) continue;
       if (spec.caps & section_cap_) {

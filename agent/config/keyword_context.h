@@ -110,6 +110,8 @@ struct IgnoredSpec {
 };
 
 std::span<const KeywordSpec> proxyKeywords();
+// acl, tcp-request, tcp-response, use_backend, use-server, stick-table, stick (rule_keywords.cpp).
+std::span<const KeywordSpec> ruleKeywords();
 std::span<const KeywordSpec> globalKeywords();
 std::span<const KeywordSpec> checkKeywords();
 std::span<const OptionSpec> proxyOptions();

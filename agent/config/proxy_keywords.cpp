@@ -289,11 +289,6 @@ void descriptionKeyword(KeywordContext& ctx) {
   if (ctx.proxy->has_backend) ctx.proxy->backend.set_description(text);
 }
 
-void unsupportedRouting(KeywordContext& ctx) {
-  ctx.error("'" + ctx.words[0] + "' is not supported yet: lb routes each frontend to its " +
-            "default_backend");
-}
-
 // ---- options ----
 
 void optionTcplog(KeywordContext& ctx, bool negate) {
@@ -357,9 +352,6 @@ constexpr std::array kProxyKeywords{
     KeywordSpec{"server", kCapBackend, parseServer},
     KeywordSpec{"server-template", kCapBackend, parseServerTemplate},
     KeywordSpec{"default-server", kBe, parseDefaultServer},
-    KeywordSpec{"use_backend", kCapFrontend, unsupportedRouting},
-    KeywordSpec{"tcp-request", kCapProxy, unsupportedRouting},
-    KeywordSpec{"acl", kCapProxy, unsupportedRouting},
 };
 
 constexpr std::array kProxyOptions{

@@ -9,6 +9,7 @@
 #include "agent/config/address.h"
 #include "agent/config/duration.h"
 #include "agent/config/lexical.h"
+#include "agent/config/rule_validator.h"
 #include "agent/config/suggest.h"
 
 namespace lb::config {
@@ -194,7 +195,7 @@ class Validator {
       binds_.push_back({&bind, fe.name(), bpath});
     }
     if (fe.default_backend().empty()) {
-      if (!fe.disabled()) {
+      if (!fe.disabled() && !routesByRules(fe)) {
         error(path + ".default_backend",
               what + " has no default_backend; add 'default_backend NAME' naming one of its " +
                   "backends");
@@ -327,6 +328,8 @@ class Validator {
       warning(cpath, "tcp-check rules of backend '" + be.name() + "' have no effect without " +
                          "'option tcp-check'");
     }
+    checkProtocolCheck(check, cpath);
+    if (http.has_connect()) checkConnect(http.connect(), cpath + ".http.connect", "http-check");
     for (int k = 0; k < check.tcp_check_size(); ++k) {
       const auto& rule = check.tcp_check(k);
       std::string rpath = cpath + at(".tcp_check", k);
@@ -335,14 +338,7 @@ class Validator {
           checkExpect(rule.expect(), rpath + ".expect", false);
           break;
         case lb::v1::TcpCheckRule::kConnect:
-          if (rule.connect().has_port() &&
-              (rule.connect().port() < 1 || rule.connect().port() > 65535)) {
-            error(rpath + ".connect.port", "tcp-check connect port must be from 1 to 65535");
-          }
-          if (!rule.connect().addr().empty() && !isIpLiteral(rule.connect().addr())) {
-            error(rpath + ".connect.addr",
-                  "tcp-check connect addr '" + rule.connect().addr() + "' must be an IP address");
-          }
+          checkConnect(rule.connect(), rpath + ".connect", "tcp-check");
           break;
         case lb::v1::TcpCheckRule::kSendBinary:
           if (!isHexBytes(rule.send_binary())) {
@@ -354,6 +350,39 @@ class Validator {
           break;
         default:
           break;
+      }
+    }
+  }
+
+  void checkConnect(const lb::v1::TcpCheckConnect& connect, const std::string& path,
+                    const std::string& keyword) {
+    if (connect.has_port() && (connect.port() < 1 || connect.port() > 65535)) {
+      error(path + ".port", keyword + " connect port must be from 1 to 65535");
+    }
+    if (!connect.addr().empty() && !isIpLiteral(connect.addr())) {
+      error(path + ".addr",
+            keyword + " connect addr '" + connect.addr() + "' must be an IP address");
+    }
+  }
+
+  // option mysql-check / pgsql-check / smtpchk: their arguments.
+  void checkProtocolCheck(const HealthCheck& check, const std::string& cpath) {
+    auto bad_word = [](const std::string& word) {
+      return word.find_first_of(std::string("\0\r\n", 3)) != std::string::npos;
+    };
+    if (check.type() == HealthCheck::PGSQL && check.user().empty()) {
+      error(cpath + ".user", "option pgsql-check needs 'user <username>'");
+    }
+    if ((check.type() == HealthCheck::PGSQL || check.type() == HealthCheck::MYSQL) &&
+        (bad_word(check.user()) || check.user().size() > 255)) {
+      error(cpath + ".user", "invalid check user name '" + check.user() + "'");
+    }
+    if (check.type() == HealthCheck::SMTP && !check.smtp_hello().empty()) {
+      const std::string& hello = check.smtp_hello();
+      if ((hello.rfind("HELO ", 0) != 0 && hello.rfind("EHLO ", 0) != 0) || hello.size() < 6 ||
+          bad_word(hello)) {
+        error(cpath + ".smtp_hello",
+              "smtp_hello must be 'HELO DOMAIN' or 'EHLO DOMAIN', not '" + hello + "'");
       }
     }
   }
@@ -414,6 +443,15 @@ class Validator {
     checkPositiveTime(s.inter(), s.has_inter(), path + ".inter", "inter", who);
     checkPositiveTime(s.fastinter(), s.has_fastinter(), path + ".fastinter", "fastinter", who);
     checkPositiveTime(s.downinter(), s.has_downinter(), path + ".downinter", "downinter", who);
+    if (s.agent_check() && !s.has_agent_port()) {
+      error(path + ".agent_port", who + ": 'agent-check' needs 'agent-port'");
+    }
+    if (s.has_agent_port() && (s.agent_port() < 1 || s.agent_port() > 65535)) {
+      error(path + ".agent_port", who + ": agent-port must be from 1 to 65535");
+    }
+    if (!s.agent_addr().empty()) checkResolves(s.agent_addr(), path + ".agent_addr", who);
+    checkPositiveTime(s.agent_inter(), s.has_agent_inter(), path + ".agent_inter", "agent-inter",
+                      who);
     if (s.observe() != Server::OBSERVE_NONE && !s.check()) {
       error(path + ".observe", who + ": 'observe' needs 'check' on the same server (passive " +
                                    "errors feed the active check's state)");
@@ -488,11 +526,13 @@ class Validator {
 
 void validate(const lb::v1::Config& config, const ValidateOptions& options, Diagnostics& diag) {
   Validator(config, options, diag).run();
+  validateRules(config, diag);
 }
 
 bool isStatsOnly(const lb::v1::Frontend& frontend) {
   const auto& page = frontend.stats_page();
-  return (page.enabled() || !page.prometheus_path().empty()) && frontend.default_backend().empty();
+  return (page.enabled() || !page.prometheus_path().empty()) &&
+         frontend.default_backend().empty() && !routesByRules(frontend);
 }
 
 bool hasListener(const lb::v1::Config& config) {

@@ -27,6 +27,7 @@ const lb::v1::Backend* configOf(const lb::v1::Config& config, const std::string&
 const char* stateName(const lb::v1::ServerStatus& server) {
   if (server.admin_state() == lb::v1::ServerStatus::MAINT) return "MAINT";
   if (server.admin_state() == lb::v1::ServerStatus::DRAIN) return "DRAIN";
+  if (server.op_state() == lb::v1::ServerStatus::NOLB) return "NOLB";
   return server.op_state() == lb::v1::ServerStatus::UP ? "UP" : "DOWN";
 }
 
@@ -79,8 +80,17 @@ lb::v1::ServerStatus serverStatus(ControlPlane& control, const runtime::BackendR
   lb::v1::ServerStatus out;
   out.set_name(server.name);
   out.set_address(common::formatHostPort(server.address, server.port));
-  out.set_op_state(state.op.load() == runtime::OpState::kUp ? lb::v1::ServerStatus::UP
-                                                            : lb::v1::ServerStatus::DOWN);
+  switch (state.op.load()) {
+    case runtime::OpState::kUp:
+      out.set_op_state(lb::v1::ServerStatus::UP);
+      break;
+    case runtime::OpState::kNolb:
+      out.set_op_state(lb::v1::ServerStatus::NOLB);
+      break;
+    case runtime::OpState::kDown:
+      out.set_op_state(lb::v1::ServerStatus::DOWN);
+      break;
+  }
   out.set_admin_state(toProto(state.admin.load()));
   out.set_configured_weight(server.weight);
   out.set_effective_weight(state.weight.load());
@@ -98,6 +108,15 @@ lb::v1::ServerStatus serverStatus(ControlPlane& control, const runtime::BackendR
       last->set_info(check->last->info);
       *last->mutable_duration() = common::toProto(
           std::chrono::duration_cast<std::chrono::microseconds>(check->last->duration));
+    }
+    out.set_agent_enabled(check->agent);
+    if (check->agent_last) {
+      auto* last = out.mutable_last_agent_check();
+      last->set_status(health::statusName(check->agent_last->status));
+      last->set_description(health::statusDescription(check->agent_last->status));
+      last->set_info(check->agent_last->info);
+      *last->mutable_duration() = common::toProto(
+          std::chrono::duration_cast<std::chrono::microseconds>(check->agent_last->duration));
     }
     if (check->last_change != common::WallTime{}) {
       *out.mutable_last_change() = common::toProto(check->last_change);
@@ -159,7 +178,7 @@ lb::v1::GetStatusResponse buildStatus(ControlPlane& control, const AgentIdentity
         status->set_last_proxied_client(common::formatEndpoint(*client));
       }
       status->set_maxconn(fe.maxconn);
-      status->set_disabled(fe.backend == nullptr);
+      status->set_disabled(fe.disabled);
       if (fe.backend != nullptr) status->set_default_backend(fe.backend->name);
     }
   }

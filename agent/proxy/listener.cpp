@@ -11,6 +11,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "agent/proxy/accept_rate.h"
 #include "agent/proxy/session.h"
 #include "agent/proxy/socket.h"
 
@@ -88,6 +89,8 @@ std::shared_ptr<Listener> Listener::open(Worker& worker, const std::string& fron
     return fail();
   }
   int backlog = bind.backlog ? static_cast<int>(*bind.backlog) : SOMAXCONN;
+  // `tfo`: the queue of pending Fast Open requests is as long as the backlog, as in HAProxy.
+  if (bind.tfo && !setOption(fd, IPPROTO_TCP, TCP_FASTOPEN, backlog, ec)) return fail();
   if (::listen(fd, backlog) != 0) {
     ec = lastError();
     return fail();
@@ -153,10 +156,22 @@ void Listener::acceptSome(bool drain) {
   if (!held_.empty() && !drain) return;  // parked: resume() continues
   const auto& runtime = worker_.runtime();
   for (int i = 0; i < (drain ? kDrainLimit : kAcceptBatch); ++i) {
+    // `maxconnrate`: past the second's share, pause (a socket being drained takes all).
+    const uint32_t rate_limit = runtime && !drain ? runtime->maxconnrate : 0;
+    if (rate_limit > 0) {
+      auto now = std::chrono::duration_cast<std::chrono::milliseconds>(
+          std::chrono::steady_clock::now().time_since_epoch());
+      auto wait = AcceptRate::process().admit(now, rate_limit);
+      if (wait.count() > 0) {
+        pauseFor(wait);
+        return;
+      }
+    }
     tcp::endpoint peer;  // filled in by accept4 itself: no getpeername per connection
     socklen_t length = static_cast<socklen_t>(peer.capacity());
     int fd = ::accept4(fd_, peer.data(), &length, SOCK_NONBLOCK | SOCK_CLOEXEC);
     if (fd < 0) {
+      if (rate_limit > 0) AcceptRate::process().giveBack();
       if (errno == EAGAIN || errno == EWOULDBLOCK) {
         readable_ = false;
         return;
@@ -169,7 +184,7 @@ void Listener::acceptSome(bool drain) {
     }
     peer.resize(length);
     const runtime::FrontendRuntime* frontend = runtime ? runtime->findFrontend(frontend_) : nullptr;
-    if (frontend == nullptr || frontend->backend == nullptr) {
+    if (frontend == nullptr || frontend->disabled) {
       ::close(fd);  // the frontend is going away
       continue;
     }
@@ -220,6 +235,17 @@ void Listener::backOff() {
   });
 }
 
+// At `maxconnrate`: accept again when the next second starts; meanwhile clients wait in the
+// backlog, as with HAProxy's paused listeners.
+void Listener::pauseFor(std::chrono::milliseconds wait) {
+  backing_off_ = true;
+  retry_timer_.expires_after(wait);
+  retry_timer_.async_wait([self = shared_from_this()](const error_code& ec) {
+    self->backing_off_ = false;
+    if (!ec) self->acceptSome();
+  });
+}
+
 std::optional<Listener::Admission> Listener::admit(const runtime::FrontendRuntime& frontend,
                                                    uint32_t global_max) {
   std::weak_ptr<Listener> weak = shared_from_this();
@@ -256,7 +282,7 @@ bool Listener::serveHeld() {
   while (!held_.empty()) {
     const runtime::FrontendRuntime* frontend = runtime ? runtime->findFrontend(frontend_) : nullptr;
     Held next = held_.front();
-    if (frontend == nullptr || frontend->backend == nullptr) {
+    if (frontend == nullptr || frontend->disabled) {
       ::close(next.fd);  // the frontend is gone
       held_.pop_front();
       continue;

@@ -83,6 +83,7 @@ class Listener final : public std::enable_shared_from_this<Listener>, private Po
              const std::shared_ptr<const runtime::Runtime>& runtime,
              const runtime::FrontendRuntime& frontend, Admission admission);
   void backOff();
+  void pauseFor(std::chrono::milliseconds wait);
   void closeSocket();
 
   Worker& worker_;

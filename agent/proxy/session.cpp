@@ -11,6 +11,7 @@
 #include <cstring>
 
 #include "agent/common/proxy_protocol.h"
+#include "agent/proxy/session_rules.h"
 #include "agent/proxy/socket.h"
 
 namespace lb::proxy {
@@ -83,11 +84,16 @@ void Session::start() {
     finish('R', 'C');
     return;
   }
+  if (frontend_.tcpka) {
+    int one = 1;
+    ::setsockopt(client_.fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof one);
+  }
   if (frontend_.smart_accept) {
     // The ACK of the client's first bytes waits (the delayed-ACK timeout) to ride on the answer.
     int zero = 0;
     ::setsockopt(client_.fd, IPPROTO_TCP, TCP_QUICKACK, &zero, sizeof zero);
   }
+  if (frontend_.rules && !runConnectionRules()) return;
   if (accept_proxy_) {
     phase_ = Phase::kProxyHeader;
     phase_start_ = accepted_;
@@ -99,6 +105,14 @@ void Session::start() {
 }
 
 void Session::proceed() {
+  if (frontend_.rules || (backend_ != nullptr && backend_->rules)) {
+    inspect();
+    return;
+  }
+  route();
+}
+
+void Session::route() {
   if (backend_ == nullptr) {
     finish('P', 'C');
     return;
@@ -141,6 +155,9 @@ void Session::onEvents(Side& side, uint32_t events) {
     case Phase::kProxyHeader:
       if (side.client && side.readable) readProxyHeader();
       return;
+    case Phase::kInspect:
+      if (side.client && side.readable) inspect();
+      return;
     default:
       return;
   }
@@ -164,6 +181,13 @@ void Session::assign(std::optional<size_t> avoid) {
 }
 
 Session::Assign Session::assignServer(std::optional<size_t> avoid) {
+  if (rules_ && !avoid) {
+    if (auto picked = pickByRules()) {
+      server_slot_.take(*backend_, *picked, true);
+      last_server_ = picked;
+      return Assign::kOk;
+    }
+  }
   balance::PickRequest request{addressHash(client_endpoint_), &worker_.random()};
   auto index = backend_->balancer->pick(*backend_, request);
   if (index && avoid && *index == *avoid) {
@@ -242,6 +266,7 @@ void Session::connect() {
   }
   int one = 1;
   ::setsockopt(server_.fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  if (backend_->tcpka) ::setsockopt(server_.fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof one);
   if (backend_->smart_connect && relay_.hasEarlyBytes()) {
     // Data is in hand and goes right after connect(): the kernel may keep the handshake's last
     // ACK and send it with the data, one packet fewer (HAProxy's tcp-smart-connect, but only
@@ -283,6 +308,7 @@ void Session::onConnected() {
     state.consecutive_errors.store(0, std::memory_order_relaxed);  // passive checks: a success
   }
   connected_ = now();
+  if (rules_) storeStickiness(*server_slot_.index());
   phase_ = Phase::kRelay;
   onRelayStep(relay_.start(connected_));
 }
@@ -363,7 +389,10 @@ void Session::finish(char who, char phase) {
     waiter_.reset();
   }
   accountBytes();
-  log();
+  if (!unlogged_) log();
+  if (rules_) {
+    rules_->tracked.setBytes(relay_.bytes(Relay::Dir::kUp), relay_.bytes(Relay::Dir::kDown));
+  }
   // The sockets close after the counts are given back: a client that reconnects as soon as it
   // sees the close is balanced on up-to-date counts (leastconn, first, maxconn).
   server_slot_.reset();
@@ -373,6 +402,7 @@ void Session::finish(char who, char phase) {
   relay_.release();
   frontend_slot_.reset();
   global_slot_.reset();
+  rules_.reset();  // tracked stick-table entries are given back (conn_cur, bytes)
   worker_.remove(this);
 }
 

@@ -54,7 +54,16 @@ class Session : public std::enable_shared_from_this<Session> {
 
  private:
   friend class Worker;  // worker_slot_
-  enum class Phase : uint8_t { kProxyHeader, kQueue, kConnect, kTurnaround, kRelay, kClosed };
+  enum class Phase : uint8_t {
+    kProxyHeader,
+    kInspect,
+    kQueue,
+    kConnect,
+    kTurnaround,
+    kRelay,
+    kClosed
+  };
+  struct RuleState;  // session_rules.cpp
   enum class Assign { kOk, kFull, kNoServer };  // HAProxy's assign_server results
 
   // One of the two sockets, as the Poller sees it.
@@ -70,6 +79,20 @@ class Session : public std::enable_shared_from_this<Session> {
   void readProxyHeader();
   // After the header (if any): the client's first bytes, then a server.
   void proceed();
+  // ---- layer-4 rules (session_rules.cpp) ----
+  // `tcp-request connection` rules at accept; false when they closed the connection.
+  bool runConnectionRules();
+  // `tcp-request session` and `content` rules (waiting for the client's bytes up to
+  // inspect-delay), then use_backend; ends in route() or a close.
+  void inspect();
+  // The backend is chosen: connect to one of its servers.
+  void route();
+  // use-server and `stick match` rules: the server they pick, if usable.
+  std::optional<size_t> pickByRules();
+  // `stick on` / `stick store-request`: remember the server this client got.
+  void storeStickiness(size_t server);
+  // Closes on a rule's reject or silent-drop; `logged` as HAProxy logs it or not.
+  void deny(bool silent_drop, bool logged, std::atomic<uint64_t>& counter);
   void assign(std::optional<size_t> avoid);
   Assign assignServer(std::optional<size_t> avoid);
   void enqueue();
@@ -121,6 +144,8 @@ class Session : public std::enable_shared_from_this<Session> {
   BackendSlot backend_slot_;
   ServerSlot server_slot_;
   std::shared_ptr<runtime::QueuedConnection> waiter_;
+  // Only for frontends and backends with rules.
+  std::unique_ptr<RuleState> rules_;
 
   Phase phase_ = Phase::kConnect;
   bool closed_ = false;
@@ -133,6 +158,7 @@ class Session : public std::enable_shared_from_this<Session> {
   bool redispatched_ = false;
   bool redispatch_next_ = false;
   bool avoid_last_server_ = false;  // its failure tripped the passive error-limit
+  bool unlogged_ = false;           // closed by a connection/session rule: no log line
 
   std::chrono::system_clock::time_point accepted_wall_;
   Clock::time_point accepted_;

@@ -1,6 +1,7 @@
 // A session's deadlines: which one applies in each phase (the relay's come from the deadline
 // rules), the one timer that waits for it, and what its expiry does.
 #include "agent/proxy/session.h"
+#include "agent/proxy/session_rules.h"
 
 namespace lb::proxy {
 
@@ -26,6 +27,9 @@ void Session::onTimer(const error_code& ec) {
       // The header did not come in time: closed and counted like a bad one.
       frontend_.state->bad_proxy_headers.fetch_add(1, std::memory_order_relaxed);
       finish('c', 'R');
+      return;
+    case Phase::kInspect:
+      inspect();  // inspect-delay is over: the rules decide with what came
       return;
     case Phase::kQueue:
       finish('s', 'Q');
@@ -61,6 +65,8 @@ std::optional<Session::Clock::time_point> Session::deadline() const {
     case Phase::kProxyHeader:
       // HAProxy waits for the header as long as `timeout client`; lb bounds it without one too.
       return phase_start_ + frontend_.timeout_client.value_or(kProxyHeaderTimeout);
+    case Phase::kInspect:
+      return rules_->inspect_until;
     case Phase::kQueue:
       if (!backend_->timeout_queue) return std::nullopt;
       return queue_start_ + *backend_->timeout_queue;

@@ -7,6 +7,7 @@
 #include <map>
 
 #include "agent/common/proto_time.h"
+#include "agent/runtime/rules_build.h"
 
 namespace lb::runtime {
 
@@ -44,6 +45,7 @@ class Builder {
     rt_->splice = !global.nosplice();
     rt_->sched_batch = global.sched_policy() != lb::v1::Global::NORMAL;
     if (global.has_maxconn()) rt_->maxconn = global.maxconn();
+    rt_->maxconnrate = global.maxconnrate();
     if (global.has_nbthread()) rt_->nbthread = global.nbthread();
     rt_->spread_checks = global.spread_checks();
     rt_->hard_stop_after = millisIfSet(global.has_hard_stop_after(), global.hard_stop_after());
@@ -55,10 +57,15 @@ class Builder {
       // StatsPages serve it; config::isStatsOnly).
       const auto& fe = config_.frontends(i);
       const auto& page = fe.stats_page();
-      if ((page.enabled() || !page.prometheus_path().empty()) && fe.default_backend().empty()) {
+      if ((page.enabled() || !page.prometheus_path().empty()) && fe.default_backend().empty() &&
+          fe.use_backend_size() == 0) {
         continue;
       }
       if (!addFrontend(fe, at("frontends", i))) return {nullptr, error_};
+    }
+    if (context_.store != nullptr) {
+      BuildError rules_error;
+      if (!buildRules(config_, *rt_, *context_.store, rules_error)) return {nullptr, rules_error};
     }
     if (!global.has_maxconn() && context_.fd_limit > 0) {
       size_t listeners = 0, checked = 0;
@@ -97,6 +104,31 @@ class Builder {
     }
     if (!address) fail(path(), what() + ": cannot resolve '" + host + "' (" + problem + ")");
     return address;
+  }
+
+  // The address `init-addr` gives a server (libc: the system resolver; an IP; `none`: also the
+  // system resolver first, since lb has no DNS resolution of its own to fill the server in
+  // later, then no address); nullopt when the caller should resolve and fail as usual.
+  std::optional<boost::asio::ip::address> initAddress(const lb::v1::Server& s, bool* unresolved) {
+    boost::system::error_code ec;
+    auto literal = boost::asio::ip::make_address(s.address(), ec);
+    if (!ec) return literal;
+    for (const auto& method : s.init_addr()) {
+      if (method == "libc" || method == "none") {
+        std::string problem;
+        std::optional<boost::asio::ip::address> found;
+        if (context_.resolver != nullptr) found = context_.resolver->resolve(s.address(), &problem);
+        if (found) return found;
+        if (method == "none") {
+          *unresolved = true;
+          return boost::asio::ip::address_v4::any();
+        }
+      } else if (method != "last") {
+        auto ip = boost::asio::ip::make_address(method, ec);
+        if (!ec) return ip;
+      }
+    }
+    return std::nullopt;
   }
 
   // A `log` target opened: its socket, its resolved address, its format. Null after fail().
@@ -180,6 +212,7 @@ class Builder {
     backend->retries = be.retries();
     backend->redispatch = be.redispatch();
     backend->smart_connect = !be.has_tcp_smart_connect() || be.tcp_smart_connect();
+    backend->tcpka = be.tcpka();
     std::string error, where;
     backend->check_spec = makeCheckSpec(be.health_check(), &error, &where);
     if (!backend->check_spec) return fail(path + ".health_check." + where, error);
@@ -210,16 +243,22 @@ class Builder {
     server.name = s.name();
     server.address = s.address();
     server.port = s.port();
-    auto address = resolve(
-        s.address(), [&] { return path() + ".address"; }, who);
-    if (!address) return false;
+    bool unresolved = false;
+    auto address = initAddress(s, &unresolved);
+    if (!address) {
+      address = resolve(
+          s.address(), [&] { return path() + ".address"; }, who);
+      if (!address) return false;
+    }
     server.endpoint = {*address, static_cast<uint16_t>(s.port())};
     server.weight = s.weight();
     server.maxconn = s.has_maxconn() ? s.maxconn() : 0;
     server.maxqueue = s.has_maxqueue() ? s.maxqueue() : 0;
     server.backup = s.backup();
-    server.disabled = s.disabled();
-    server.check = s.check();
+    // init-addr none and a name that does not resolve: in maintenance, unchecked, until an
+    // apply finds its address (HAProxy's RMAINT).
+    server.disabled = s.disabled() || unresolved;
+    server.check = s.check() && !unresolved;
     server.check_endpoint = server.endpoint;
     if (s.has_check_port()) server.check_endpoint.port(static_cast<uint16_t>(s.check_port()));
     if (!s.check_addr().empty()) {
@@ -240,6 +279,21 @@ class Builder {
                                     ? common::ProxyVersion::kV2
                                     : common::ProxyVersion::kV1;
     }
+    if (s.agent_check() && s.has_agent_port()) {
+      server.agent_check = true;
+      server.agent_endpoint = {server.endpoint.address(), static_cast<uint16_t>(s.agent_port())};
+      if (!s.agent_addr().empty()) {
+        auto agent_address = resolve(
+            s.agent_addr(), [&] { return path() + ".agent_addr"; }, who);
+        if (!agent_address) return false;
+        server.agent_endpoint.address(*agent_address);
+      }
+      server.agent_spec = makeAgentSpec(s.agent_send());
+      if (auto inter = millisIfSet(s.has_agent_inter(), s.agent_inter());
+          inter && inter->count() > 0) {
+        server.agent_inter = *inter;
+      }
+    }
     server.health = healthSettings(s);
     server.observe_layer4 = s.observe() == lb::v1::Server::LAYER4;
     server.shutdown_sessions_on_down = s.on_marked_down() == lb::v1::Server::SHUTDOWN_SESSIONS;
@@ -250,7 +304,9 @@ class Builder {
     if (created) {
       // Nobody else sees a fresh state yet; a kept one changes only when the apply commits.
       server.state->weight.store(s.weight(), std::memory_order_relaxed);
-      if (s.disabled()) server.state->admin.store(AdminState::kMaint, std::memory_order_relaxed);
+      if (server.disabled) {
+        server.state->admin.store(AdminState::kMaint, std::memory_order_relaxed);
+      }
     }
     return true;
   }
@@ -273,6 +329,8 @@ class Builder {
     }
     if (!error_.message.empty()) return false;
     frontend.smart_accept = fe.tcp_smart_accept();
+    frontend.tcpka = fe.tcpka();
+    frontend.disabled = fe.disabled();
     if (!fe.disabled()) {
       frontend.backend = rt_->findBackend(fe.default_backend());
       for (int j = 0; j < fe.binds_size(); ++j) {
@@ -291,6 +349,7 @@ class Builder {
         bind.interface = b.interface();
         bind.accept_proxy = b.accept_proxy();
         if (b.has_backlog()) bind.backlog = b.backlog();
+        bind.tfo = b.tfo();
         frontend.binds.push_back(std::move(bind));
       }
     }

@@ -10,6 +10,8 @@
 #include "agent/balance/balancer.h"
 #include "agent/common/proxy_protocol.h"
 #include "agent/common/syslog.h"
+#include "agent/rules/rule_set.h"
+#include "agent/rules/stick_table.h"
 #include "agent/runtime/check_spec.h"
 #include "agent/runtime/server_state.h"
 
@@ -53,6 +55,12 @@ struct ServerRuntime {
   common::ProxyVersion send_proxy = common::ProxyVersion::kNone;
   common::ProxyVersion check_send_proxy = common::ProxyVersion::kNone;
   HealthSettings health;
+  // `agent-check`: where the agent listens (agent-addr, agent-port), what the probe sends
+  // (agent-send) and how often (agent-inter, default 2s).
+  bool agent_check = false;
+  boost::asio::ip::tcp::endpoint agent_endpoint;
+  std::shared_ptr<const CheckSpec> agent_spec;
+  Millis agent_inter{2000};
   // Passive checks (`observe layer4`) and what a DOWN does to running sessions.
   bool observe_layer4 = false;
   bool shutdown_sessions_on_down = false;  // `on-marked-down shutdown-sessions`
@@ -79,10 +87,17 @@ class BackendRuntime : public balance::ServerSet {
   // Send the connect handshake's last ACK with the client's first bytes when they are already
   // there (`no option tcp-smart-connect` turns it off).
   bool smart_connect = true;
+  bool tcpka = false;  // `option srvtcpka`: SO_KEEPALIVE on server connections
   // Connections that may wait for a slot: the sum of the servers' maxqueue, 0 for unlimited.
   uint32_t queue_limit = 0;
   // The backend's active checks, shared by its servers.
   std::shared_ptr<const CheckSpec> check_spec;
+  // Its layer-4 rules (tcp-request content, use-server, stick), null without any; the server
+  // index each use-server rule names.
+  std::shared_ptr<const rules::ProxyRules> rules;
+  std::vector<size_t> use_server_targets;
+  // Its `stick-table`, if it declares one (live: kept across applies by the StateStore).
+  std::shared_ptr<rules::StickTable> table;
 
   size_t size() const override { return servers.size(); }
   bool usable(size_t i) const override;
@@ -107,6 +122,7 @@ struct BindRuntime {
   // Connections start with a PROXY protocol header (v1 or v2) saying whose they are.
   bool accept_proxy = false;
   std::optional<uint32_t> backlog;
+  bool tfo = false;  // `tfo`: TCP_FASTOPEN on the listening socket
   // The address and port: an apply keeps the listening socket bound there, whatever its
   // frontend or other settings. Port 0 asks the kernel for a port: such a bind keeps the socket
   // it had at the same frontend and position (port0Key()).
@@ -128,6 +144,15 @@ struct FrontendRuntime {
   // Where its log lines go (`log global`, its own `log` lines); empty: lb's own log output.
   std::vector<std::shared_ptr<common::SyslogTarget>> log_targets;
   bool smart_accept = false;  // `option tcp-smart-accept`
+  bool tcpka = false;         // `option clitcpka`: SO_KEEPALIVE on client connections
+  // `disabled`: it listens nowhere (`backend` may be null for an enabled frontend that routes
+  // with use_backend rules only).
+  bool disabled = false;
+  // Its layer-4 rules (acl, tcp-request, use_backend), null without any; the backend of each
+  // static use_backend rule (null for a dynamic name, found when the rule matches).
+  std::shared_ptr<const rules::ProxyRules> rules;
+  std::vector<BackendRuntime*> use_backend_targets;
+  std::shared_ptr<rules::StickTable> table;
   std::shared_ptr<FrontendState> state;
 };
 
@@ -155,7 +180,8 @@ struct Runtime {
   bool splice = true;
   // Worker threads run SCHED_BATCH (global `tune.sched-policy normal`: SCHED_OTHER).
   bool sched_batch = true;
-  uint32_t maxconn = 0;  // global; 0: unlimited
+  uint32_t maxconn = 0;      // global; 0: unlimited
+  uint32_t maxconnrate = 0;  // `maxconnrate`: accepted connections per second; 0: unlimited
   // No `maxconn` was configured: it was derived from the descriptor limit, which set aside
   // `fds_reserved` descriptors for the agent's own needs.
   bool maxconn_derived = false;
@@ -165,6 +191,9 @@ struct Runtime {
   std::optional<Millis> hard_stop_after;
   // Where sessions report passive-check errors; null when nothing observes.
   PassiveObserver* observer = nullptr;
+
+  // Every stick table of the snapshot (frontends' and backends'), for `show table`.
+  std::vector<std::shared_ptr<rules::StickTable>> tables;
 
   const FrontendRuntime* findFrontend(const std::string& name) const;
   BackendRuntime* findBackend(const std::string& name) const;

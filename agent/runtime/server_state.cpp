@@ -3,7 +3,7 @@
 namespace lb::runtime {
 
 const char* toString(OpState state) {
-  return state == OpState::kUp ? "UP" : "DOWN";
+  return state == OpState::kUp ? "UP" : state == OpState::kNolb ? "NOLB" : "DOWN";
 }
 
 const char* toString(AdminState state) {
@@ -128,10 +128,22 @@ std::shared_ptr<FrontendState> StateStore::frontend(const std::string& name) {
   return lookup(frontends_, name);
 }
 
+std::shared_ptr<rules::StickTable> StateStore::stickTable(const std::string& name,
+                                                         const lb::v1::StickTable& spec) {
+  auto& slot = tables_[name];
+  auto table = slot.lock();
+  if (!table || !table->compatible(spec)) {
+    table = std::make_shared<rules::StickTable>(name, spec);
+    slot = table;
+  }
+  return table;
+}
+
 void StateStore::collect() {
   prune(servers_);
   prune(backends_);
   prune(frontends_);
+  prune(tables_);
 }
 
 }  // namespace lb::runtime

@@ -14,10 +14,13 @@
 #include <unordered_map>
 #include <vector>
 
+#include "agent/rules/stick_table.h"
+
 namespace lb::runtime {
 
-// Operational state, decided by health checks.
-enum class OpState : uint8_t { kUp, kDown };
+// Operational state, decided by health checks. kNolb is HAProxy's "stopping" (NOLB): alive, but
+// `http-check disable-on-404` got a 404, so the server takes no new connections.
+enum class OpState : uint8_t { kUp, kDown, kNolb };
 // Administrative state, decided by an operator: READY takes traffic, DRAIN keeps running
 // sessions but takes no new ones, MAINT takes nothing and pauses checks.
 enum class AdminState : uint8_t { kReady, kDrain, kMaint };
@@ -111,6 +114,11 @@ struct FrontendState {
   std::atomic<uint64_t> rejected{0};
   // Connections on an accept-proxy bind without a valid PROXY protocol header.
   std::atomic<uint64_t> bad_proxy_headers{0};
+  // Connections closed by rules: `tcp-request connection` (denied_conn), `session`
+  // (denied_sess) and `content` (denied_req) reject or silent-drop, as HAProxy counts them.
+  std::atomic<uint64_t> denied_conn{0};
+  std::atomic<uint64_t> denied_sess{0};
+  std::atomic<uint64_t> denied_req{0};
 
   // The original client of the last connection a PROXY header introduced (status shows
   // what the tier above passed on). Written once per such connection, under the lock.
@@ -138,6 +146,10 @@ class StateStore {
                                       bool* created = nullptr);
   std::shared_ptr<BackendState> backend(const std::string& name);
   std::shared_ptr<FrontendState> frontend(const std::string& name);
+  // The stick table of proxy `name`: the live one when its key type still fits `spec` (its
+  // entries survive the apply), a new one otherwise.
+  std::shared_ptr<rules::StickTable> stickTable(const std::string& name,
+                                                const lb::v1::StickTable& spec);
   // Drops state no longer referenced by any snapshot or session.
   void collect();
 
@@ -145,6 +157,7 @@ class StateStore {
   std::unordered_map<std::string, std::weak_ptr<ServerState>> servers_;
   uint64_t next_server_id_ = 1;
   std::map<std::string, std::weak_ptr<BackendState>> backends_;
+  std::map<std::string, std::weak_ptr<rules::StickTable>> tables_;
   std::map<std::string, std::weak_ptr<FrontendState>> frontends_;
 };
 
