@@ -36,7 +36,8 @@ std::string BindRuntime::port0Key() const {
 }
 
 std::string BindRuntime::socketOptions() const {
-  return std::string(v4v6 ? "v4v6" : "") + "|" + (v6only ? "v6only" : "") + "|" + interface;
+  return std::string(v4v6 ? "v4v6" : "") + "|" + (v6only ? "v6only" : "") + "|" + interface +
+         (tfo ? "|tfo" : "");
 }
 
 const FrontendRuntime* Runtime::findFrontend(const std::string& name) const {
