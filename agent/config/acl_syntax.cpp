@@ -165,6 +165,81 @@ std::string renderAclBody(const lb::v1::Acl& acl) {
   return out;
 }
 
+namespace {
+
+std::string durationText(const google::protobuf::Duration& d) {
+  int64_t ms = d.seconds() * 1000 + d.nanos() / 1'000'000;
+  if (ms % 1000 == 0) return std::to_string(ms / 1000) + "s";
+  return std::to_string(ms) + "ms";
+}
+
+std::string withCondition(std::string line, const lb::v1::Condition& condition, bool has) {
+  if (has && condition.any_of_size() > 0) line += " " + renderCondition(condition);
+  return "    " + line + "\n";
+}
+
+std::string tcpRuleLine(const char* keyword, const lb::v1::TcpRule& rule) {
+  static const char* kStages[] = {"", "connection", "session", "content", "content"};
+  std::string line = std::string(keyword) + " " + kStages[rule.stage()] + " " + rule.action();
+  for (const auto& arg : rule.args()) line += " " + quoteIfNeeded(arg);
+  return withCondition(line, rule.condition(), rule.has_condition());
+}
+
+std::string stickTableLine(const lb::v1::StickTable& t) {
+  static const char* kTypes[] = {"", "ip", "ipv6", "integer", "string", "binary"};
+  std::string line = std::string("    stick-table type ") + kTypes[t.type()];
+  if (t.has_len()) line += " len " + std::to_string(t.len());
+  line += " size " + std::to_string(t.size());
+  if (t.has_expire()) line += " expire " + durationText(t.expire());
+  if (t.nopurge()) line += " nopurge";
+  if (!t.peers().empty()) line += " peers " + t.peers();
+  std::string store;
+  for (const auto& item : t.store()) store += (store.empty() ? "" : ",") + item;
+  if (!store.empty()) line += " store " + store;
+  return line + "\n";
+}
+
+std::string aclLines(const google::protobuf::RepeatedPtrField<lb::v1::Acl>& acls) {
+  std::string out;
+  for (const auto& acl : acls) out += "    acl " + acl.name() + " " + renderAclBody(acl) + "\n";
+  return out;
+}
+
+}  // namespace
+
+std::string renderRules(const lb::v1::Frontend& fe) {
+  std::string out = aclLines(fe.acls());
+  if (fe.has_stick_table()) out += stickTableLine(fe.stick_table());
+  if (fe.has_inspect_delay()) {
+    out += "    tcp-request inspect-delay " + durationText(fe.inspect_delay()) + "\n";
+  }
+  for (const auto& rule : fe.tcp_request()) out += tcpRuleLine("tcp-request", rule);
+  for (const auto& rule : fe.use_backend()) {
+    out += withCondition("use_backend " + rule.backend(), rule.condition(), rule.has_condition());
+  }
+  return out;
+}
+
+std::string renderRules(const lb::v1::Backend& be) {
+  std::string out = aclLines(be.acls());
+  if (be.has_stick_table()) out += stickTableLine(be.stick_table());
+  if (be.has_inspect_delay()) {
+    out += "    tcp-request inspect-delay " + durationText(be.inspect_delay()) + "\n";
+  }
+  for (const auto& rule : be.tcp_request()) out += tcpRuleLine("tcp-request", rule);
+  for (const auto& rule : be.tcp_response()) out += tcpRuleLine("tcp-response", rule);
+  for (const auto& rule : be.use_server()) {
+    out += withCondition("use-server " + rule.server(), rule.condition(), rule.has_condition());
+  }
+  static const char* kKinds[] = {"", "on", "match", "store-request"};
+  for (const auto& rule : be.stick()) {
+    std::string line = std::string("stick ") + kKinds[rule.kind()] + " " + rule.expr();
+    if (!rule.table().empty()) line += " table " + rule.table();
+    out += withCondition(line, rule.condition(), rule.has_condition());
+  }
+  return out;
+}
+
 std::string renderCondition(const lb::v1::Condition& condition) {
   std::string out = condition.unless() ? "unless" : "if";
   bool first_group = true;

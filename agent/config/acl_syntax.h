@@ -31,5 +31,9 @@ size_t findCondition(const std::vector<std::string>& words, size_t from);
 std::string renderCondition(const lb::v1::Condition& condition);
 // "FETCH [-m M] [-i] PATTERNS" for the renderer.
 std::string renderAclBody(const lb::v1::Acl& acl);
+// The rule lines of a frontend / backend (acl, stick-table, tcp-request, use_backend,
+// use-server, stick), indented, one per line, in the order HAProxy evaluates them.
+std::string renderRules(const lb::v1::Frontend& frontend);
+std::string renderRules(const lb::v1::Backend& backend);
 
 }  // namespace lb::config

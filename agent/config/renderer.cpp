@@ -2,6 +2,7 @@
 
 #include <sstream>
 
+#include "agent/config/acl_syntax.h"
 #include "agent/config/address.h"
 #include "agent/config/duration.h"
 #include "agent/config/normalize.h"
@@ -56,9 +57,20 @@ void renderTimeouts(std::ostream& out, const lb::v1::Timeouts& t) {
 
 std::string expectText(const Expect& e) {
   static const char* kNames[] = {"", "status", "rstatus", "string", "rstring", "binary"};
-  std::string out = e.negate() ? "! " : "";
+  std::string out;
+  if (e.has_min_recv()) out += "min-recv " + std::to_string(e.min_recv()) + " ";
+  if (!e.comment().empty()) out += "comment " + quoteWord(e.comment()) + " ";
+  out += e.negate() ? "! " : "";
   out += kNames[e.match()];
   return out + " " + quoteWord(e.pattern());
+}
+
+std::string connectText(const lb::v1::TcpCheckConnect& connect) {
+  std::string out = "connect";
+  if (connect.has_port()) out += " port " + std::to_string(connect.port());
+  if (!connect.addr().empty()) out += " addr " + quoteWord(connect.addr());
+  if (connect.send_proxy()) out += " send-proxy";
+  return out;
 }
 
 void renderFrontend(std::ostream& out, const Frontend& fe) {
@@ -88,6 +100,7 @@ void renderFrontend(std::ostream& out, const Frontend& fe) {
     out << (fe.tcp_smart_accept() ? "    option" : "    no option") << " tcp-smart-accept\n";
   }
   if (fe.has_tcpka()) out << (fe.tcpka() ? "    option" : "    no option") << " clitcpka\n";
+  out << renderRules(fe);
   if (!fe.default_backend().empty()) out << "    default_backend " << fe.default_backend() << "\n";
 }
 
@@ -97,6 +110,7 @@ void renderHealthCheck(std::ostream& out, const HealthCheck& check) {
     out << "    option httpchk " << quoteWord(http.method()) << " " << quoteWord(http.uri()) << " "
         << quoteWord(http.version()) << "\n";
   }
+  if (http.has_connect()) out << "    http-check " << connectText(http.connect()) << "\n";
   if (http.headers_size() > 0 || !http.body().empty()) {
     out << "    http-check send";
     for (const auto& h : http.headers()) {
@@ -106,15 +120,43 @@ void renderHealthCheck(std::ostream& out, const HealthCheck& check) {
     out << "\n";
   }
   for (const auto& e : http.expect()) out << "    http-check expect " << expectText(e) << "\n";
-  if (check.type() == HealthCheck::TCP_CHECK) out << "    option tcp-check\n";
+  if (http.disable_on_404()) out << "    http-check disable-on-404\n";
+  switch (check.type()) {
+    case HealthCheck::TCP_CHECK:
+      out << "    option tcp-check\n";
+      break;
+    case HealthCheck::MYSQL:
+      out << "    option mysql-check";
+      if (!check.user().empty()) {
+        out << " user " << quoteWord(check.user()) << (check.mysql_pre_41() ? " pre-41" : "");
+      }
+      out << "\n";
+      break;
+    case HealthCheck::PGSQL:
+      out << "    option pgsql-check user " << quoteWord(check.user()) << "\n";
+      break;
+    case HealthCheck::REDIS:
+      out << "    option redis-check\n";
+      break;
+    case HealthCheck::SMTP:
+      out << "    option smtpchk";
+      if (!check.smtp_hello().empty()) out << " " << check.smtp_hello();
+      out << "\n";
+      break;
+    case HealthCheck::LDAP:
+      out << "    option ldap-check\n";
+      break;
+    case HealthCheck::SSL_HELLO:
+      out << "    option ssl-hello-chk\n";
+      break;
+    default:
+      break;
+  }
   for (const auto& rule : check.tcp_check()) {
     out << "    tcp-check ";
     switch (rule.rule_case()) {
       case lb::v1::TcpCheckRule::kConnect:
-        out << "connect";
-        if (rule.connect().has_port()) out << " port " << rule.connect().port();
-        if (!rule.connect().addr().empty()) out << " addr " << quoteWord(rule.connect().addr());
-        if (rule.connect().send_proxy()) out << " send-proxy";
+        out << connectText(rule.connect());
         break;
       case lb::v1::TcpCheckRule::kSend:
         out << "send " << quoteWord(rule.send());
@@ -152,6 +194,14 @@ void renderServer(std::ostream& out, const Server& s) {
         << (isIpv6Literal(s.check_addr()) ? "[" + s.check_addr() + "]" : s.check_addr());
   }
   if (s.check_send_proxy()) out << " check-send-proxy";
+  if (s.agent_check()) out << " agent-check";
+  if (s.has_agent_port()) out << " agent-port " << s.agent_port();
+  if (!s.agent_addr().empty()) {
+    out << " agent-addr "
+        << (isIpv6Literal(s.agent_addr()) ? "[" + s.agent_addr() + "]" : s.agent_addr());
+  }
+  if (!s.agent_send().empty()) out << " agent-send " << quoteWord(s.agent_send());
+  if (s.has_agent_inter()) out << " agent-inter " << time(s.agent_inter());
   if (s.observe() == Server::LAYER4) out << " observe layer4";
   if (s.observe() == Server::LAYER7) out << " observe layer7";
   if (s.has_error_limit() && s.error_limit() != kDefaultErrorLimit) {
@@ -211,6 +261,7 @@ void renderBackend(std::ostream& out, const Backend& be) {
   if (be.has_tcpka()) out << (be.tcpka() ? "    option" : "    no option") << " srvtcpka\n";
   renderTimeouts(out, be.timeouts());
   renderHealthCheck(out, be.health_check());
+  out << renderRules(be);
   for (const auto& s : be.servers()) renderServer(out, s);
 }
 
