@@ -48,6 +48,9 @@ constexpr HelpLine kHelp[] = {
     {"show sess", "report the number of current sessions per frontend", CliLevel::kOperator},
     {"show stat [<iid> <type> <sid>]", "report counters for each proxy and server (CSV)",
      CliLevel::kUser},
+    {"show table [<table>]", "report table usage stats or dump this table's contents",
+     CliLevel::kOperator},
+    {"clear table <table> [key <k>]", "remove entries from a stick table", CliLevel::kOperator},
     {"show version", "show version of the current process", CliLevel::kUser},
     {"user", "lower the level of the current CLI session to user", CliLevel::kUser},
     {"prompt", "toggle interactive mode with prompt", CliLevel::kUser},
@@ -192,6 +195,10 @@ std::string RuntimeCommands::run(const std::vector<std::string>& words, CliSessi
   if (starts(words, {"show", "errors"})) {
     if (!needs(CliLevel::kOperator)) return kPermissionDenied;
     return "Total events captured on [" + cliDate(std::chrono::system_clock::now()) + "] : 0\n";
+  }
+  if (starts(words, {"show", "table"}) || starts(words, {"clear", "table"})) {
+    if (!needs(CliLevel::kOperator)) return kPermissionDenied;
+    return table(words);
   }
   if (starts(words, {"get", "weight"})) return getWeight(words);
   if (starts(words, {"clear", "counters"})) {
@@ -358,6 +365,36 @@ std::string RuntimeCommands::clearCounters(bool all) {
     }
   }
   return "";
+}
+
+std::string RuntimeCommands::table(const std::vector<std::string>& words) const {
+  const auto& runtime = control_.runtime();
+  if (!runtime) return "";
+  bool clear = words[0] == "clear";
+  if (words.size() < 3) {
+    if (clear) return "Optional table name expected\n";
+    std::string out;
+    for (const auto& table : runtime->tables) out += table->header();
+    return out;
+  }
+  for (const auto& table : runtime->tables) {
+    if (table->name() != words[2]) continue;
+    if (clear) {
+      std::optional<std::string> key;
+      if (words.size() >= 5 && words[3] == "key") {
+        key = table->keyOf(rules::Sample::text(words[4]));
+        if (!key) return "Unable to parse key '" + words[4] + "'.\n";
+      } else if (words.size() > 3) {
+        return "Optional argument only supports \"key\"\n";
+      }
+      table->clear(key);
+      return "";
+    }
+    std::string out = table->header();
+    for (const auto& line : table->dump(std::chrono::steady_clock::now())) out += line + "\n";
+    return out;
+  }
+  return "Unknown table\n";
 }
 
 std::string RuntimeCommands::showBackend() const {

@@ -46,6 +46,8 @@ class RuntimeCommands {
   std::string showStat(const std::vector<std::string>& words) const;
   std::string showServersState(const std::vector<std::string>& words) const;
   std::string showBackend() const;
+  // `show table [NAME]`, `clear table NAME [key K]`.
+  std::string table(const std::vector<std::string>& words) const;
   std::string showSess() const;
   std::string showEvents() const;
   std::string getWeight(const std::vector<std::string>& words) const;

@@ -108,6 +108,7 @@ std::string statusText(const ServerStatus& s) {
     return "DOWN";
   }
   if (s.admin_state() == ServerStatus::DRAIN) return "DRAIN";
+  if (s.op_state() == ServerStatus::NOLB) return "NOLB";
   if (!s.check_enabled()) return "no check";
   uint32_t full = s.rise() + s.fall() - 1;
   if (s.health() < full && s.health() >= s.rise()) {
@@ -274,7 +275,9 @@ std::string formatShowStat(ControlPlane& control, const AgentIdentity& identity,
       row.set("status", f.disabled() ? "STOP" : "OPEN");
       row.num("pid", 1).num("iid", p.iid).num("sid", 0).num("type", 0);
       row.set("mode", "tcp");
-      row.num("conn_tot", f.total_connections()).num("dcon", f.rejected());
+      row.num("conn_tot", f.total_connections());
+      row.num("dreq", f.denied_requests()).num("dcon", f.denied_connections());
+      row.num("dses", f.denied_sessions());
       out += row.line();
     }
     if (p.backend == nullptr) continue;
@@ -376,7 +379,8 @@ std::string formatServersState(ControlPlane& control, const std::string& backend
       }
       bool maint = s.admin_state() == ServerStatus::MAINT;
       int admin = maint ? 1 : (s.admin_state() == ServerStatus::DRAIN ? 8 : 0);
-      int op = s.op_state() == ServerStatus::UP && !maint ? 2 : 0;
+      // HAProxy's SRV_ST_*: 0 stopped, 2 running, 3 stopping (NOLB).
+      int op = maint ? 0 : s.op_state() == ServerStatus::UP ? 2 : s.op_state() == ServerStatus::NOLB ? 3 : 0;
       const std::string& check = s.last_check().status();
       int result = !s.check_enabled() || check.empty() ? 0 : isPassingCheck(check) ? 3 : 2;
       int state = s.check_enabled() ? (maint ? 14 : 6) : 0;

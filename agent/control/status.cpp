@@ -173,6 +173,9 @@ lb::v1::GetStatusResponse buildStatus(ControlPlane& control, const AgentIdentity
       status->set_current_connections(fe.state->gate.active());
       status->set_total_connections(fe.state->total.load());
       status->set_rejected(fe.state->rejected.load());
+      status->set_denied_connections(fe.state->denied_conn.load());
+      status->set_denied_sessions(fe.state->denied_sess.load());
+      status->set_denied_requests(fe.state->denied_req.load());
       status->set_bad_proxy_headers(fe.state->bad_proxy_headers.load());
       if (auto client = fe.state->lastProxiedClient()) {
         status->set_last_proxied_client(common::formatEndpoint(*client));

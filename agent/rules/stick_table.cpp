@@ -2,31 +2,33 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cstdio>
 
 namespace lb::rules {
 
 namespace {
 
+// In HAProxy's order (its STKTABLE_DT_* list), which `show table` follows.
 constexpr std::pair<std::string_view, StickData> kDataNames[] = {
-    {"conn_cur", StickData::kConnCur},
-    {"conn_cnt", StickData::kConnCnt},
-    {"conn_rate", StickData::kConnRate},
-    {"sess_cnt", StickData::kSessCnt},
-    {"sess_rate", StickData::kSessRate},
-    {"bytes_in_cnt", StickData::kBytesInCnt},
-    {"bytes_in_rate", StickData::kBytesInRate},
-    {"bytes_out_cnt", StickData::kBytesOutCnt},
-    {"bytes_out_rate", StickData::kBytesOutRate},
+    {"server_id", StickData::kServerId},
+    {"gpt0", StickData::kGpt0},
     {"gpc0", StickData::kGpc0},
     {"gpc0_rate", StickData::kGpc0Rate},
-    {"gpc1", StickData::kGpc1},
-    {"gpc1_rate", StickData::kGpc1Rate},
-    {"gpt0", StickData::kGpt0},
-    {"server_id", StickData::kServerId},
+    {"conn_cnt", StickData::kConnCnt},
+    {"conn_rate", StickData::kConnRate},
+    {"conn_cur", StickData::kConnCur},
+    {"sess_cnt", StickData::kSessCnt},
+    {"sess_rate", StickData::kSessRate},
     {"http_req_cnt", StickData::kHttpReqCnt},
     {"http_req_rate", StickData::kHttpReqRate},
     {"http_err_cnt", StickData::kHttpErrCnt},
     {"http_err_rate", StickData::kHttpErrRate},
+    {"bytes_in_cnt", StickData::kBytesInCnt},
+    {"bytes_in_rate", StickData::kBytesInRate},
+    {"bytes_out_cnt", StickData::kBytesOutCnt},
+    {"bytes_out_rate", StickData::kBytesOutRate},
+    {"gpc1", StickData::kGpc1},
+    {"gpc1_rate", StickData::kGpc1Rate},
 };
 
 size_t at(StickData d) {
@@ -327,6 +329,11 @@ std::optional<int64_t> StickTable::read(StickEntry* entry, StickData data, TimeP
 
 std::optional<int64_t> StickTable::increment(StickEntry* entry, StickData counter, TimePoint now) {
   std::lock_guard lock(mutex_);
+  return incrementLocked(entry, counter, now);
+}
+
+std::optional<int64_t> StickTable::incrementLocked(StickEntry* entry, StickData counter,
+                                                   TimePoint now) {
   StickData rate = counter == StickData::kGpc0   ? StickData::kGpc0Rate
                    : counter == StickData::kGpc1 ? StickData::kGpc1Rate
                                                  : StickData::kConnRate;
@@ -338,11 +345,12 @@ std::optional<int64_t> StickTable::increment(StickEntry* entry, StickData counte
 
 std::optional<int64_t> StickTable::increment(const std::string& key, StickData counter,
                                              TimePoint now) {
-  std::unique_lock lock(mutex_);
+  // One critical section: between creating the entry and counting on it, another worker
+  // could otherwise find it untouched (expired) or least recently used, and free it.
+  std::lock_guard lock(mutex_);
   StickEntry* entry = createLocked(key, now);
   if (entry == nullptr) return std::nullopt;
-  lock.unlock();
-  return increment(entry, counter, now);
+  return incrementLocked(entry, counter, now);
 }
 
 void StickTable::set(StickEntry* entry, StickData data, int64_t value, TimePoint now) {
@@ -377,6 +385,26 @@ void StickTable::storeServer(const std::string& key, const std::string& server, 
   touchLocked(entry, now);
 }
 
+std::string StickTable::header() const {
+  static const char* kTypes[] = {"ip", "ip", "ipv6", "integer", "string", "binary"};
+  std::lock_guard lock(mutex_);
+  return "# table: " + name_ + ", type: " + kTypes[type_] + ", size:" + std::to_string(size_) +
+         ", used:" + std::to_string(entries_.size()) + "\n";
+}
+
+void StickTable::clear(const std::optional<std::string>& key) {
+  std::lock_guard lock(mutex_);
+  for (auto it = entries_.begin(); it != entries_.end();) {
+    StickEntry* entry = it->second.get();
+    if (entry->trackers == 0 && (!key || entry->key == *key)) {
+      lru_.erase(entry->lru);
+      it = entries_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+}
+
 size_t StickTable::size() const {
   std::lock_guard lock(mutex_);
   return entries_.size();
@@ -398,7 +426,10 @@ std::vector<std::string> StickTable::dump(TimePoint now) const {
     } else {
       key = entry->key;
     }
-    std::string line = "key=" + key + " use=" + std::to_string(entry->trackers);
+    char address[32];
+    std::snprintf(address, sizeof address, "%p", static_cast<const void*>(entry));
+    std::string line =
+        std::string(address) + ": key=" + key + " use=" + std::to_string(entry->trackers);
     if (expire_) {
       auto left = std::chrono::duration_cast<Millis>(entry->expires - now).count();
       line += " exp=" + std::to_string(std::max<int64_t>(left, 0));

@@ -96,6 +96,8 @@ class StickTable {
   // The tracking connection ended; its bytes are added.
   void untrack(StickEntry* entry, uint64_t bytes_in, uint64_t bytes_out, TimePoint now);
 
+  // Removes every entry that no connection tracks (`clear table`), or the one of `key`.
+  void clear(const std::optional<std::string>& key);
   // Reads `data` of `key` (src_* fetches) or of a tracked entry (sc*_ fetches); nothing when
   // the key is absent or the table does not store it.
   std::optional<int64_t> read(const std::string& key, StickData data, TimePoint now);
@@ -114,7 +116,10 @@ class StickTable {
   void storeServer(const std::string& key, const std::string& server, TimePoint now);
 
   size_t size() const;
-  // What `show table` prints: one line per entry, "key=... conn_cnt=1 ...".
+  // What `show table NAME` prints: its header line, then one line per entry, most recently
+  // used first ("0x...: key=127.0.0.1 use=0 exp=29000 conn_rate(10000)=1 conn_cur=0"),
+  // HAProxy's format.
+  std::string header() const;
   std::vector<std::string> dump(TimePoint now) const;
   // The table's key for a sample's text (ip tables take addresses; an IPv4 client in an ipv6
   // table is v4-mapped); nothing when the sample cannot be a key of this table.
@@ -126,6 +131,7 @@ class StickTable {
   void touchLocked(StickEntry* entry, TimePoint now);
   void addLocked(StickEntry* entry, StickData counter, StickData rate, int64_t n, TimePoint now);
   int64_t readLocked(StickEntry* entry, StickData data, TimePoint now) const;
+  std::optional<int64_t> incrementLocked(StickEntry* entry, StickData counter, TimePoint now);
   void purgeLocked(TimePoint now);
 
   std::string name_;
