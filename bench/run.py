@@ -127,6 +127,12 @@ backend be_http
     balance roundrobin
 {servers}
 
+# The same backend behind 20 layer-4 rules that do not match until the last one (scenario
+# "acl": what routing through them costs per new connection).
+frontend fe_acl
+    bind 127.0.0.1:{ports['acl']}
+{aclRules()}
+
 frontend fe_bulk
     bind 127.0.0.1:{ports['bulk']}
     default_backend be_bulk
@@ -141,6 +147,16 @@ frontend fe_idle
 backend be_idle
     server sink 127.0.0.1:{sink_port}
 """
+
+
+def aclRules():
+    """20 rules a new connection goes through: 10 source deny lists, 9 port switches, then the
+    rule that routes it. All layer 4 (no inspect-delay), as a firewall-like frontend has."""
+    lines = [f"    acl net{i} src 10.{i}.0.0/16 192.168.{i}.0/24" for i in range(10)]
+    lines += [f"    tcp-request connection reject if net{i}" for i in range(10)]
+    lines += [f"    use_backend be_bulk if {{ dst_port {20000 + i} }}" for i in range(9)]
+    lines += ["    use_backend be_http if { src 127.0.0.0/8 }", "    default_backend be_idle"]
+    return "\n".join(lines)
 
 
 def healthConfig(port, check_ports, servers):
@@ -334,7 +350,8 @@ class Bench:
         self.procs = {}
         maxconn = a.idle + 50
         for target in self.proxies():
-            ports = {"http": freePort(), "bulk": freePort(), "idle": freePort()}
+            ports = {"http": freePort(), "bulk": freePort(), "idle": freePort(),
+                     "acl": freePort()}
             self.ports[target] = ports
             cfg = os.path.join(self.workdir, f"{target}.cfg")
             with open(cfg, "w") as f:
@@ -398,6 +415,26 @@ class Bench:
                     self.record("p50", target, res["p50"])
                     self.record("p99", target, res["p99"])
                 time.sleep(0.3)
+
+    def acl(self):
+        """New connection per request, through the 20-rule frontend and the plain one, in the
+        same rounds: the ratio of CPU per request is what the rules cost."""
+        a = self.args
+        log(f"20 ACL rules, new connection per request: {a.rounds} rounds x {a.seconds}s")
+        for r in range(a.rounds):
+            for target in self.order(r, self.proxies()):
+                pid = self.procs[target].pid
+                for key, frontend in (("plain", "http"), ("acl", "acl")):
+                    cpu0 = cpuSeconds(pid)
+                    res = runWrk(self.ports[target][frontend], a.seconds, a.connections, True)
+                    if res["rps"] > 0:
+                        cpu_us = 1e6 * (cpuSeconds(pid) - cpu0) / (res["rps"] * a.seconds)
+                        self.record(f"{key}_close_cpu_us", target, cpu_us)
+                    if res["errors"]:
+                        self.errors.append(f"acl {frontend} {target} round {r + 1}: "
+                                           f"{res['errors']} errors")
+                    self.record(f"{key}_close_rps", target, res["rps"])
+                    time.sleep(0.3)
 
     def bulk(self, streams):
         a = self.args
@@ -511,6 +548,12 @@ class Bench:
         ("keepalive_cpu_us", "CPU per request, keep-alive", "µs, lower better", False,
          "{:.1f}"),
         ("close_cpu_us", "CPU per request, new connection", "µs, lower better", False, "{:.1f}"),
+        ("plain_close_cpu_us", "CPU per new connection, no rules", "µs, lower better", False,
+         "{:.1f}"),
+        ("acl_close_cpu_us", "CPU per new connection, 20 ACL rules", "µs, lower better", False,
+         "{:.1f}"),
+        ("acl_close_rps", "new connection per request, 20 ACL rules", "req/s", True,
+         "{:,.0f}"),
         ("bulk1", "bulk, iperf3 1 stream", "Gbit/s", True, "{:.2f}"),
         ("bulk4", "bulk, iperf3 4 streams", "Gbit/s", True, "{:.2f}"),
         ("idle_bytes", "memory per idle connection", "bytes, lower better", False, "{:,.0f}"),
@@ -590,6 +633,18 @@ class Bench:
             met = a < limit and a <= b / 10
             lines.append(f"- {label}: {'**met**' if met else '**not met**'} (median {a:.1f} ms, "
                          f"max {worst:.1f} ms; HAProxy {b:.0f} ms; lb/HAProxy = {a / b:.3f})")
+        for target, name in (("lb", "lb"), ("haproxy", "HAProxy")):
+            plain, rules = m.get(("plain_close_cpu_us", target)), m.get(("acl_close_cpu_us", target))
+            if plain is None or rules is None:
+                continue
+            cost = rules / plain - 1
+            if target == "lb":
+                lines.append(f"- 20 ACL rules cost < 5 % of new-connection CPU: "
+                             f"{'**met**' if cost < 0.05 else '**not met**'} (lb {plain:.1f} → "
+                             f"{rules:.1f} µs per connection, {100 * cost:+.1f} %)")
+            else:
+                lines.append(f"- the same rules in HAProxy: {plain:.1f} → {rules:.1f} µs per "
+                             f"connection, {100 * cost:+.1f} %")
         if ("apply_failed", "lb") in m:
             failed = int(sum(self.results["apply_failed"]["lb"]))
             lines.append(f"- 0 failed connections during 100 applies: "
@@ -692,7 +747,7 @@ def main():
     p.add_argument("--health-seconds", type=int, default=10)
     p.add_argument("--apply-rounds", type=int, default=5)
     p.add_argument("--only", default="",
-                   help="comma list: keepalive,close,bulk,idle,health,apply")
+                   help="comma list: keepalive,close,acl,bulk,idle,health,apply")
     p.add_argument("--quick", action="store_true", help="2 rounds, 2 s runs (smoke test)")
     p.add_argument("--out", default=os.path.join(HERE, "results"))
     args = p.parse_args()
@@ -739,6 +794,8 @@ def main():
             bench.http(close=False)
         if run("close"):
             bench.http(close=True)
+        if run("acl"):
+            bench.acl()
         if run("bulk"):
             bench.bulk(1)
             bench.bulk(4)
