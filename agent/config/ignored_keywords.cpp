@@ -248,6 +248,8 @@ constexpr std::array kIgnoredOptions{
     IgnoredSpec{"dontlog-normal", kCapProxy, "lb logs every connection (see dontlognull)"},
     IgnoredSpec{"independent-streams", kCapProxy, "lb's timeouts already run per direction"},
     IgnoredSpec{"nolinger", kCapProxy, "lb closes connections with a normal FIN"},
+    IgnoredSpec{"external-check", kCapProxy,
+                "lb runs no check scripts; servers with 'check' get a TCP connect check"},
     IgnoredSpec{"persist", kCapProxy, "lb redispatches by 'option redispatch' only"},
     IgnoredSpec{"prefer-last-server", kCapProxy, kHttpOnly},
     IgnoredSpec{"idle-close-on-response", kCapProxy, kHttpOnly},

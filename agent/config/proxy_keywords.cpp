@@ -229,7 +229,13 @@ void statsKeyword(KeywordContext& ctx) {
     page->add_auth(w[2]);
   } else if (what == "refresh" && w.size() == 3) {
     page->set_enabled(true);
-    if (auto t = ctx.time("stats refresh", w[2])) *page->mutable_refresh() = *t;
+    // A number without a unit is in seconds here (HAProxy reads it with TIME_UNIT_S).
+    std::string text = w[2];
+    if (!text.empty() && text.find_first_not_of("0123456789") == std::string::npos) text += "s";
+    if (auto t = ctx.time("stats refresh", text)) *page->mutable_refresh() = *t;
+  } else if (what == "http-request") {
+    ctx.warning("'stats http-request' is ignored: lb's statistics page has no HTTP rules " +
+                std::string("(use 'stats auth' for access control)"));
   } else if (what == "hide-version" || what == "show-legends" || what == "show-node" ||
              what == "show-desc" || what == "show-modules" || what == "scope" || what == "admin" ||
              what == "bind-process") {
@@ -259,6 +265,13 @@ void httpRequestKeyword(KeywordContext& ctx) {
     return;
   }
   ctx.warning("'http-request' is ignored: it applies to HTTP mode only");
+}
+
+// `source ADDR[:PORT] [usesrc ...] [interface NAME]`: refused, since connecting from another
+// address than the kernel's choice changes what servers and firewalls see.
+void sourceKeyword(KeywordContext& ctx) {
+  ctx.error("'source' is not supported: lb connects to servers from the address the kernel " +
+            std::string("chooses (no source address, no transparent proxying)"));
 }
 
 void noLogKeyword(KeywordContext& ctx) {
@@ -351,6 +364,7 @@ constexpr std::array kProxyKeywords{
     KeywordSpec{"description", kCapProxy, descriptionKeyword},
     KeywordSpec{"server", kCapBackend, parseServer},
     KeywordSpec{"server-template", kCapBackend, parseServerTemplate},
+    KeywordSpec{"source", kBe, sourceKeyword},
     KeywordSpec{"default-server", kBe, parseDefaultServer},
 };
 

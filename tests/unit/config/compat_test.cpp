@@ -434,3 +434,42 @@ TEST(RenderTest, NewFieldsRoundTrip) {
 
 }  // namespace
 }  // namespace lb::config
+
+namespace lb::config {
+namespace {
+
+// The new fields read the same from YAML (protobuf's JSON mapping) as from HAProxy syntax, and
+// the validator checks them there too.
+TEST(StructuredTest, NewFieldsLoadFromYaml) {
+  FakeResolver resolver;
+  LoadOptions options;
+  options.resolver = &resolver;
+  auto result = load({Source{"lb.yaml", R"(global: { maxconnrate: 30 }
+frontends:
+  - name: web
+    binds: [ { address: 127.0.0.1, port: 80, tfo: true } ]
+    tcpka: true
+    timeouts: { client: 30s }
+    default_backend: app
+backends:
+  - name: app
+    tcpka: true
+    timeouts: { connect: 5s, server: 30s }
+    servers:
+      - { name: s1, address: nowhere.invalid, port: 80, init_addr: [libc, none] }
+      - { name: s2, address: 10.0.0.2, port: 80, init_addr: [dns] }
+)",
+                             Format::kAuto}},
+                     options);
+  EXPECT_EQ(result.config.global().maxconnrate(), 30u);
+  EXPECT_TRUE(result.config.frontends(0).binds(0).tfo());
+  EXPECT_TRUE(result.config.frontends(0).tcpka());
+  EXPECT_TRUE(result.config.backends(0).tcpka());
+  EXPECT_THAT(errorsOf(result.diagnostics),
+              ElementsAre(AtPath("backends[0].servers[1].init_addr[0]")))
+      << result.diagnostics.format();
+  EXPECT_THAT(warningsOf(result.diagnostics), Contains(AtPath("backends[0].servers[0].address")));
+}
+
+}  // namespace
+}  // namespace lb::config
