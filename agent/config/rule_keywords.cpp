@@ -84,6 +84,12 @@ void inspectDelay(KeywordContext& ctx, bool response) {
               " inspect-delay 5s'");
     return;
   }
+  if (ctx.section_cap == kCapDefaults && ctx.proxy->name.empty()) {
+    ctx.error("'" + ctx.words[0] + " inspect-delay' is not allowed in an anonymous 'defaults' " +
+              "section (HAProxy 2.6 refuses it too); write it in the sections it applies to, or " +
+              "in a named defaults section they use ('defaults NAME', 'frontend F from NAME')");
+    return;
+  }
   auto delay = ctx.time(ctx.words[0] + " inspect-delay", ctx.words[2]);
   if (!delay) return;
   if (response) {

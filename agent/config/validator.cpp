@@ -457,7 +457,8 @@ class Validator {
                                    "errors feed the active check's state)");
     }
     if (s.observe() == Server::LAYER7) {
-      error(path + ".observe", who + ": 'observe layer7' needs HTTP mode; use 'observe layer4'");
+      warning(path + ".observe", who + ": 'observe layer7' needs HTTP mode; ignored, as HAProxy " +
+                                     "does (write 'observe layer4' for passive checks in TCP)");
     }
     if (s.error_limit() < 1) error(path + ".error_limit", who + ": error-limit must be >= 1");
     if (s.has_maxqueue() && (!s.has_maxconn() || s.maxconn() == 0)) {

@@ -1,5 +1,7 @@
 #include "agent/control/tier_health.h"
 
+#include <algorithm>
+
 #include <string>
 #include <vector>
 
@@ -44,12 +46,27 @@ http::Response TierHealth::frontend(std::string_view name) const {
   std::string prefix = "frontend " + found->name + ": ";
   if (stopping_) return {503, prefix + "agent stopping\n"};
   if (control_.draining()) return {503, prefix + "agent draining\n"};
-  const runtime::BackendRuntime* backend = found->backend;
-  if (backend == nullptr) return {503, prefix + "disabled or without a default backend\n"};
-  uint32_t usable = backend->usableCount();
-  std::string counts = std::to_string(usable) + " of " + std::to_string(backend->servers.size()) +
-                       " servers usable in backend " + backend->name + "\n";
-  return {usable > 0 ? 200u : 503u, prefix + counts};
+  if (found->disabled) return {503, prefix + "disabled\n"};
+  // The backends its connections can go to: the default one and those of use_backend rules
+  // with a fixed name. Healthy while any of them has a usable server.
+  std::vector<const runtime::BackendRuntime*> backends;
+  if (found->backend != nullptr) backends.push_back(found->backend);
+  for (const auto* target : found->use_backend_targets) {
+    if (target != nullptr &&
+        std::find(backends.begin(), backends.end(), target) == backends.end()) {
+      backends.push_back(target);
+    }
+  }
+  if (backends.empty()) return {503, prefix + "no backend to send connections to\n"};
+  bool any = false;
+  std::string counts;
+  for (const auto* backend : backends) {
+    uint32_t usable = backend->usableCount();
+    any = any || usable > 0;
+    counts += std::to_string(usable) + " of " + std::to_string(backend->servers.size()) +
+              " servers usable in backend " + backend->name + "\n";
+  }
+  return {any ? 200u : 503u, prefix + counts};
 }
 
 }  // namespace lb::control

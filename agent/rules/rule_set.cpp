@@ -193,6 +193,17 @@ std::unique_ptr<ProxyRules> compileRules(const RulesSpec& spec, Binder* binder, 
                                          std::string& error) {
   auto rules = std::make_unique<ProxyRules>();
   if (spec.acls != nullptr) {
+    // Each line alone first, so that an error names its own line (acls[i]).
+    for (int i = 0; i < spec.acls->size(); ++i) {
+      const auto& acl = spec.acls->Get(i);
+      auto expr = compileAcl(acl, error);
+      if (expr && binder != nullptr && !expr->fetch.bind(*binder, error)) expr.reset();
+      if (!expr) {
+        path = at("acls", i);
+        error = "acl '" + acl.name() + "': " + error;
+        return nullptr;
+      }
+    }
     if (!rules->acls.compile(*spec.acls, error)) {
       path = "acls";
       return nullptr;

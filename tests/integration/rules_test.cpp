@@ -15,6 +15,7 @@
 #include <set>
 #include <string>
 
+#include "tests/integration/api_client.h"
 #include "tests/integration/harness.h"
 
 namespace lb::testing {
@@ -215,6 +216,40 @@ TEST(RulesTest, AStickTableRateLimitRejectsTheConnectionOverTheLimit) {
   EXPECT_EQ(greeting(agent.port("fe"), "127.0.0.2"), "");  // the 4th within the period
   // Another client has its own count.
   EXPECT_EQ(greeting(agent.port("fe"), "127.0.0.3"), "app");
+}
+
+TEST(RulesTest, ShowTableAndDeniedCountsSayWhatTheRulesDid) {
+  Backend app("app");
+  TempDir dir;
+  std::string sock = dir.path() + "/admin.sock";
+  Agent agent("global\n    stats socket " + sock + " level admin\n" + defaults() +
+              "frontend fe\n    bind 127.0.0.1:0\n"
+              "    stick-table type ip size 100k expire 60s store conn_cnt,conn_rate(60s)\n"
+              "    tcp-request connection track-sc0 src\n"
+              "    tcp-request connection reject if { sc0_conn_rate gt 2 }\n"
+              "    tcp-request inspect-delay 500ms\n"
+              "    tcp-request content reject if { req.payload(0,4) -m str QUIT }\n"
+              "    default_backend be\n"
+              "backend be\n    server s " +
+              app.address() + "\n");
+  EXPECT_EQ(greeting(agent.port("fe"), "127.0.0.7"), "app");
+  Client quitter("127.0.0.1", agent.port("fe"), "127.0.0.7");
+  ASSERT_TRUE(quitter.send("QUIT\n"));
+  EXPECT_TRUE(quitter.closedByPeer(5s));
+  EXPECT_EQ(greeting(agent.port("fe"), "127.0.0.7"), "");  // the third: over the rate
+  std::string table = run("echo 'show table fe' | socat -t 5 - UNIX-CONNECT:" + sock);
+  EXPECT_THAT(table, HasSubstr("# table: fe, type: ip, size:102400, used:1"));
+  EXPECT_THAT(table, HasSubstr("key=127.0.0.7 use="));
+  EXPECT_THAT(table, HasSubstr("conn_cnt=3 conn_rate(60000)=3"));
+  ApiClient api(agent.grpcAddress());
+  lb::v1::GetStatusResponse status;
+  ASSERT_TRUE(api.getStatus(&status).ok());
+  ASSERT_EQ(status.frontends_size(), 1);
+  EXPECT_EQ(status.frontends(0).denied_connections(), 1u);
+  EXPECT_EQ(status.frontends(0).denied_requests(), 1u);
+  // Cleared, the client starts over.
+  run("echo 'clear table fe key 127.0.0.7' | socat -t 5 - UNIX-CONNECT:" + sock);
+  EXPECT_EQ(greeting(agent.port("fe"), "127.0.0.7"), "app");
 }
 
 TEST(RulesTest, ConcurrentConnectionLimitPerSourceFromABackendTable) {

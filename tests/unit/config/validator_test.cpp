@@ -127,8 +127,8 @@ INSTANTIATE_TEST_SUITE_P(
         serverLine("ObserveWithoutCheck", "observe layer4 error-limit 10 on-error mark-down", 9,
                    {"'observe' needs 'check'"}),
         serverLine("ObserveAlone", "observe layer4", 9, {"needs 'check'"}),
-        serverLine("ObserveLayer7", "check observe layer7", 9,
-                   {"'observe layer7' needs HTTP mode", "use 'observe layer4'"}),
+        // HAProxy 2.6 says so and loads the file: a warning, not an error.
+        serverLine("ObserveLayer7", "check observe layer7", 0, {}),
         serverLine("CheckPortRange", "check port 65535", 0, {}),
         TextCase{"ServerWithoutPortAndCheck",
                  "frontend web\n    bind *:80\n    default_backend app\nbackend app\n"
@@ -487,12 +487,6 @@ INSTANTIATE_TEST_SUITE_P(
         ProtoCase{"Observe",
                   [](auto& c) { server(c, 1).set_observe(lb::v1::Server::LAYER4); },
                   "backends[0].servers[1].observe", {"'observe' needs 'check'"}},
-        ProtoCase{"ObserveLayer7",
-                  [](auto& c) {
-                    server(c, 1).set_check(true);
-                    server(c, 1).set_observe(lb::v1::Server::LAYER7);
-                  },
-                  "backends[0].servers[1].observe", {"'observe layer7' needs HTTP mode"}},
         ProtoCase{"ErrorLimit", [](auto& c) { server(c, 0).set_error_limit(0); },
                   "backends[0].servers[0].error_limit", {"error-limit must be >= 1"}},
         ProtoCase{"ServerWithoutPortChecked",
