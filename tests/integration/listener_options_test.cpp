@@ -263,3 +263,26 @@ TEST(ListenerOptionsTest, OneFrontendOnIpv4AndIpv6WildcardsOfOnePort) {
 
 }  // namespace
 }  // namespace lb::testing
+
+namespace lb::testing {
+namespace {
+
+// `init-addr ...,none`: a server whose name does not resolve no longer stops the agent; it
+// starts in maintenance (HAProxy's RMAINT) and the others serve. `.invalid` never resolves
+// (RFC 6761).
+TEST(InitAddrTest, AnUnresolvedServerWithInitAddrNoneStartsInMaintenance) {
+  Backend one("one");
+  Agent agent(defaults() +
+              "frontend fe\n    bind 127.0.0.1:0\n    default_backend be\n"
+              "backend be\n"
+              "    default-server init-addr last,libc,none\n"
+              "    server s1 " +
+              one.address() +
+              " check inter 100ms\n"
+              "    server s2 nowhere.invalid:80 check inter 100ms\n"
+              "    server-template t 1-2 nowhere.invalid:81 check\n");
+  for (int i = 0; i < 6; ++i) EXPECT_EQ(whoAnswers(agent.port("fe")), "one") << "request " << i;
+}
+
+}  // namespace
+}  // namespace lb::testing
