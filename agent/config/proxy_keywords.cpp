@@ -234,8 +234,12 @@ void statsKeyword(KeywordContext& ctx) {
     if (!text.empty() && text.find_first_not_of("0123456789") == std::string::npos) text += "s";
     if (auto t = ctx.time("stats refresh", text)) *page->mutable_refresh() = *t;
   } else if (what == "http-request") {
-    ctx.warning("'stats http-request' is ignored: lb's statistics page has no HTTP rules " +
-                std::string("(use 'stats auth' for access control)"));
+    std::string rule;
+    for (size_t i = 1; i < w.size(); ++i) rule += (i > 1 ? " " : "") + w[i];
+    page->add_unenforced(rule);
+    ctx.warning("'" + rule + "': lb's statistics page cannot enforce HTTP rules, so " +
+                ctx.proxy->describe() + " will not serve its page (it would be open); use " +
+                "'stats auth USER:PASSWORD' instead");
   } else if (what == "hide-version" || what == "show-legends" || what == "show-node" ||
              what == "show-desc" || what == "show-modules" || what == "scope" || what == "admin" ||
              what == "bind-process") {

@@ -65,6 +65,15 @@ void aclKeyword(KeywordContext& ctx) {
   acl.set_name(name);
   std::string error;
   if (!parseAclWords(ctx.words, 2, ctx.words.size(), acl, error)) {
+    bool http = ctx.proxy->frontend.mode() == lb::v1::MODE_HTTP ||
+                ctx.proxy->backend.mode() == lb::v1::MODE_HTTP;
+    if (http && error.rfind("unknown fetch", 0) == 0) {
+      // An HTTP section is either a statistics page (its ACLs are HTTP access rules, which
+      // lb does not evaluate) or an HTTP proxy (refused as a whole by the validator).
+      ctx.warning("acl '" + name + "' uses '" + acl.fetch() + "', an HTTP fetch: not evaluated (" +
+                  ctx.proxy->describe() + " is in HTTP mode)");
+      return;
+    }
     ctx.error("acl '" + name + "': " + error);
     return;
   }

@@ -93,6 +93,11 @@ void StatsPages::follow(const lb::v1::Config& config) {
   serving_ = wanted;
   for (const auto& fe : config.frontends()) {
     if (!config::isStatsOnly(fe) || fe.disabled()) continue;
+    if (fe.stats_page().unenforced_size() > 0) {
+      spdlog::warn("statistics page of '{}' not served: lb cannot enforce '{}'; use 'stats auth'",
+                   fe.name(), fe.stats_page().unenforced(0));
+      continue;
+    }
     for (const auto& bind : fe.binds()) {
       auto server = std::make_unique<http::HttpServer>(io_);
       const auto page = fe.stats_page();

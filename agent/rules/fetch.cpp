@@ -194,6 +194,15 @@ std::optional<Fetch> Fetch::parse(std::string_view text, std::string& error) {
     f.offset2 = c;
     return f;
   }
+  // Response fetches: `tcp-response` rules are accepted and not evaluated, so their ACLs load
+  // and never match.
+  for (std::string_view response :
+       {"rep_ssl_hello_type", "res.ssl_hello_type", "res.len", "rep.len", "res.payload",
+        "res.payload_lv", "rep.payload", "rep.payload_lv", "res.ssl_ver"}) {
+    if (response != name) continue;
+    f.kind = FetchKind::kResponse;
+    return f;
+  }
   for (auto counter : kProxyCounters) {
     if (counter != name) continue;
     if (args.size() > 1) {
@@ -410,6 +419,7 @@ Sample Fetch::read(Facts& facts) const {
       for (int64_t i = 0; i < length; ++i) {
         n = (n << 8) | static_cast<uint8_t>(facts.payload[static_cast<size_t>(offset + i)]);
       }
+      if (n == 0) return Sample::none();  // as HAProxy: an empty block never matches
       int64_t start = offset2 >= 0 ? offset2 : offset + length;
       if (size < start + n) return Sample::none(may);
       out = Sample::text(facts.payload.substr(static_cast<size_t>(start), static_cast<size_t>(n)));
@@ -440,6 +450,8 @@ Sample Fetch::read(Facts& facts) const {
       if (hello.record_version != 0) return Sample::number(hello.record_version);
       return Sample::none(hello.status == common::ClientHello::Status::kNeedMore && may);
     }
+    case FetchKind::kResponse:
+      return Sample::none();
     case FetchKind::kProxyCounter: {
       if (!value) return Sample::none();
       int64_t v = value();

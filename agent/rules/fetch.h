@@ -83,6 +83,7 @@ enum class FetchKind : uint8_t {
   kSrcData,         // src_conn_rate([table])
   kSrcIncGpc,       // src_inc_gpc0([table])
   kSrcUpdtConnCnt,  // src_updt_conn_cnt([table])
+  kResponse,        // rep_ssl_hello_type, res.len, ...: for tcp-response rules, never found
 };
 
 // Reads counters of the running proxies and finds stick tables, for the snapshot being built.
