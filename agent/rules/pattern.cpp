@@ -105,9 +105,13 @@ std::optional<MatchMethod> matchMethodByName(std::string_view name) {
 
 std::optional<std::pair<int64_t, int64_t>> parseIntPattern(std::string_view text, bool versions,
                                                            std::string& error) {
-  auto value = [&](std::string_view part) {
-    return versions && part.find('.') != std::string_view::npos ? parseVersion(part)
-                                                                : parseInt(part);
+  auto value = [&](std::string_view part) -> std::optional<int64_t> {
+    if (!versions) return parseInt(part);
+    if (part.find('.') != std::string_view::npos) return parseVersion(part);
+    // A major version alone is MAJOR.0, as in HAProxy ("lt 3" is below SSLv3).
+    auto n = parseInt(part);
+    if (n && *n >= 0 && *n < 65536) return *n << 16;
+    return n;
   };
   static constexpr std::pair<std::string_view, int> kOperators[] = {
       {"eq ", 0}, {"ge ", 1}, {"gt ", 2}, {"le ", 3}, {"lt ", 4}};
@@ -115,20 +119,25 @@ std::optional<std::pair<int64_t, int64_t>> parseIntPattern(std::string_view text
     if (text.substr(0, op.size()) != op) continue;
     auto n = value(text.substr(op.size()));
     if (!n) break;
+    if ((kind == 2 && *n == kMax) || (kind == 4 && *n == kMin)) {
+      error = "'" + std::string(text) + "' matches no integer";
+      return std::nullopt;
+    }
     switch (kind) {
       case 0:
         return std::pair{*n, *n};
       case 1:
         return std::pair{*n, kMax};
       case 2:
-        return std::pair{*n == kMax ? kMax : *n + 1, kMax};
+        return std::pair{*n + 1, kMax};
       case 3:
         return std::pair{kMin, *n};
       default:
-        return std::pair{kMin, *n == kMin ? kMin : *n - 1};
+        return std::pair{kMin, *n - 1};
     }
   }
-  auto colon = text.find(':');
+  // Versions may also be written "3.0-3.1" (no negative versions to confuse it with).
+  auto colon = versions ? text.find_first_of(":-") : text.find(':');
   if (colon == std::string_view::npos) {
     if (auto n = value(text)) return std::pair{*n, *n};
   } else {

@@ -69,7 +69,7 @@ class Matcher {
 // "str" -> kStr ...; nothing for an unknown name.
 std::optional<MatchMethod> matchMethodByName(std::string_view name);
 // Parses "10", "10:20", "10:", ":20" and "ge 10" style integer patterns; also "3.1" version
-// patterns (major * 65536 + minor) when `versions`.
+// patterns (major * 65536 + minor; "3" is 3.0; ranges "3.0:3.3" or "3.0-3.3") when `versions`.
 std::optional<std::pair<int64_t, int64_t>> parseIntPattern(std::string_view text, bool versions,
                                                            std::string& error);
 
