@@ -252,6 +252,26 @@ TEST(RulesTest, ShowTableAndDeniedCountsSayWhatTheRulesDid) {
   EXPECT_EQ(greeting(agent.port("fe"), "127.0.0.7"), "app");
 }
 
+TEST(RulesTest, ExpectProxyLayer4ReadsAProxyHeaderFromTrustedSourcesOnly) {
+  Backend app("app");
+  Agent agent(defaults() +
+              "frontend fe\n    bind 127.0.0.1:0\n"
+              "    tcp-request connection expect-proxy layer4 if { src 127.0.0.2 }\n"
+              "    default_backend be\n"
+              "backend be\n    server s " +
+              app.address() + "\n");
+  Client tier("127.0.0.1", agent.port("fe"), "127.0.0.2");
+  ASSERT_TRUE(tier.send("PROXY TCP4 203.0.113.7 127.0.0.1 51234 80\r\n"));
+  EXPECT_EQ(tier.readLine(5s).value_or(""), "app");
+  ApiClient api(agent.grpcAddress());
+  lb::v1::GetStatusResponse status;
+  ASSERT_TRUE(api.getStatus(&status).ok());
+  ASSERT_EQ(status.frontends_size(), 1);
+  EXPECT_EQ(status.frontends(0).last_proxied_client(), "203.0.113.7:51234");
+  // Anyone else is not expected to send one: served as it comes.
+  EXPECT_EQ(greeting(agent.port("fe"), "127.0.0.3"), "app");
+}
+
 TEST(RulesTest, ConcurrentConnectionLimitPerSourceFromABackendTable) {
   Backend app("app");
   Agent agent(defaults() +

@@ -29,6 +29,26 @@ std::string curl(const std::string& url, const std::string& credentials = "") {
   return process.finalOutput(20s);
 }
 
+TEST(StatsPageTest, APageGuardedByHttpRulesLbCannotEnforceIsNotServedAtAll) {
+  Backend web1("web1");
+  uint16_t port;
+  {
+    RawListener probe;
+    port = probe.port();
+  }
+  Agent agent(config(web1.address(), "listen stats\n    bind 127.0.0.1:" + std::to_string(port) +
+                                         "\n    mode http\n    stats enable\n    stats uri /\n"
+                                         "    acl internal src 10.0.0.0/8\n"
+                                         "    acl AUTH http_auth(stats-auth)\n"
+                                         "    stats http-request deny unless internal\n"
+                                         "    stats http-request auth unless AUTH\n"));
+  ASSERT_TRUE(agent.process().waitFor(std::regex("statistics page of 'stats' not served")));
+  EXPECT_EQ(whoAnswers(agent.port("web")), "web1");  // the rest of the file runs
+  // Nothing answers on the page's port: closed rather than open to anyone.
+  Client client("127.0.0.1", port);
+  EXPECT_FALSE(client.connected());
+}
+
 TEST(StatsPageTest, AListenStatsSectionLoadsNextToTcpFrontendsAndServesThePage) {
   Backend web1("web1");
   uint16_t port;
