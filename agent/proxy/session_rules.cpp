@@ -114,6 +114,8 @@ void Session::inspect() {
       }
       client_.readable = false;
     }
+    // The client said all it will say (FIN): nothing more to wait for.
+    if (client_.peer_fin) state.client_closed = true;
     if (state.client_closed || state.payload.size() >= kMaxInspect) final = true;
     if (!final) {
       state.inspect_until = state.inspect_started + *rules->inspect_delay;

@@ -133,6 +133,23 @@ TEST(RulesTest, ASilentClientIsRoutedWhenInspectDelayEnds) {
   EXPECT_EQ(greeting(agent.port("fe")), "first");
 }
 
+TEST(RulesTest, AClientThatClosesItsSideIsRoutedWithoutWaitingForInspectDelay) {
+  Backend app("app");
+  Agent agent(defaults() +
+              "frontend fe\n    bind 127.0.0.1:0\n"
+              "    tcp-request inspect-delay 20s\n"
+              "    tcp-request content accept if { req.len ge 100 }\n"
+              "    default_backend be\n"
+              "backend be\n    server s " +
+              app.address() + "\n");
+  auto started = std::chrono::steady_clock::now();
+  Client client("127.0.0.1", agent.port("fe"));
+  ASSERT_TRUE(client.send("short\n"));
+  client.shutdownWrite();  // no more bytes will come: the rules decide now
+  EXPECT_EQ(client.readLine(10s).value_or(""), "app");
+  EXPECT_LT(std::chrono::steady_clock::now() - started, 10s);
+}
+
 TEST(RulesTest, ASourceAllowListRejectsOtherClients) {
   Backend app("app");
   Agent agent(defaults() +
