@@ -16,8 +16,8 @@ using detail::ProxyDraft;
 namespace {
 
 // Sections HAProxy has that a TCP balancer does not use: skipped with one warning each.
-constexpr std::string_view kIgnoredSections[] = {"userlist", "peers", "mailers", "program",
-                                                 "http-errors", "ring", "cache"};
+constexpr std::string_view kIgnoredSections[] = {"userlist",    "peers", "mailers", "program",
+                                                 "http-errors", "ring",  "cache"};
 
 // The keywords of a `resolvers` section (HAProxy 2.6), read for their syntax only.
 constexpr std::string_view kResolversKeywords[] = {
@@ -72,9 +72,17 @@ std::string sectionWord(unsigned cap) {
 
 HaproxyParser::HaproxyParser(lb::v1::Config& out, SourceMap& sources, Diagnostics& diag,
                              EnvLookup env)
-    : out_(out), sources_(sources), diag_(diag), env_(std::move(env)) {}
+    : out_(out), sources_(sources), diag_(diag), env_(std::move(env)) {
+  address_env_ = [this](std::string_view name) { return lookupEnv(name); };
+}
 
 HaproxyParser::~HaproxyParser() = default;
+
+std::optional<std::string> HaproxyParser::lookupEnv(std::string_view name) const {
+  if (auto it = env_set_.find(name); it != env_set_.end()) return it->second;
+  if (env_kept_ && env_kept_->count(name) == 0) return std::nullopt;
+  return env_(name);
+}
 
 void HaproxyParser::parse(std::string_view text, const std::string& file) {
   // As in HAProxy, each file starts outside any section; only the defaults carry over.
@@ -103,7 +111,7 @@ void HaproxyParser::parse(std::string_view text, const std::string& file) {
       if (name == ".LINE") return std::to_string(number);
       if (name == ".FILE") return file;
       if (name == ".SECTION") return section_name_;
-      return env_(name);
+      return lookupEnv(name);
     };
     std::string error;
     auto words = tokenize(line, env, &error);
@@ -137,8 +145,9 @@ void HaproxyParser::parseLine(std::vector<std::string> words, const Location& wh
         diag_.error(where, "unknown keyword '" + words[0] + "' in 'resolvers' section" +
                                didYouMean(words[0], names));
       } else if (words[0] == "nameserver" && words.size() != 3) {
-        diag_.error(where, "'nameserver' expects a name and an address, e.g. 'nameserver dns1 "
-                           "10.0.0.2:53'");
+        diag_.error(where,
+                    "'nameserver' expects a name and an address, e.g. 'nameserver dns1 "
+                    "10.0.0.2:53'");
       }
       return;
     case Section::kNone:
@@ -308,8 +317,28 @@ void HaproxyParser::dispatch(const std::vector<std::string>& words, const Locati
   KeywordContext ctx{
       words,        where,          diag_,
       section_cap_, current_.get(), section_ == Section::kGlobal ? out_.mutable_global() : nullptr};
-  ctx.env = &env_;
+  ctx.env = &address_env_;
   const std::string& keyword = words[0];
+
+  // setenv/presetenv/unsetenv/resetenv change the variables later lines expand, as in HAProxy
+  // (lb keeps them to its parser: nothing else of lb reads the environment).
+  if (section_cap_ == detail::kCapGlobal && (keyword == "setenv" || keyword == "presetenv" ||
+                                             keyword == "unsetenv" || keyword == "resetenv")) {
+    if ((keyword == "setenv" || keyword == "presetenv") && words.size() != 3) {
+      ctx.error("'" + keyword + "' expects a name and a value, e.g. '" + keyword + " PORT 8080'");
+    } else if (keyword == "unsetenv" && words.size() < 2) {
+      ctx.error("'unsetenv' expects at least one name");
+    } else if (keyword == "setenv" || (keyword == "presetenv" && !lookupEnv(words[1]))) {
+      env_set_[words[1]] = words[2];
+    } else if (keyword == "unsetenv") {
+      for (size_t i = 1; i < words.size(); ++i) env_set_[words[i]] = std::nullopt;
+    } else if (keyword == "resetenv") {
+      std::set<std::string, std::less<>> kept(words.begin() + 1, words.end());
+      std::erase_if(env_set_, [&](const auto& entry) { return kept.count(entry.first) == 0; });
+      env_kept_ = std::move(kept);
+    }
+    return;
+  }
 
   // HAProxy 2.6 refuses HTTP rules in a defaults section without a name (nothing could refer
   // to them there).

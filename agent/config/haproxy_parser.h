@@ -48,6 +48,11 @@ class HaproxyParser {
   SourceMap& sources_;
   Diagnostics& diag_;
   EnvLookup env_;
+  // The environment as `setenv`, `presetenv`, `unsetenv` and `resetenv` left it.
+  std::optional<std::string> lookupEnv(std::string_view name) const;
+  std::map<std::string, std::optional<std::string>, std::less<>> env_set_;
+  std::optional<std::set<std::string, std::less<>>> env_kept_;
+  EnvLookup address_env_;  // lookupEnv, for addresses
   enum class Section { kNone, kGlobal, kProxy, kIgnored, kResolvers };
   Section section_ = Section::kNone;
   unsigned section_cap_ = 0;

@@ -210,6 +210,9 @@ constexpr std::array kIgnoredKeywords{
                 "lb limits accepted connections per second globally (maxconnrate) only"},
     IgnoredSpec{"retry-on", kCapProxy,
                 "lb retries failed connects only, which is HAProxy's TCP-mode behaviour"},
+    IgnoredSpec{"backlog", kCapProxy,
+                "lb takes the listen backlog from each bind ('bind ... backlog N'), else "
+                "the kernel's maximum"},
     IgnoredSpec{"dispatch", kCapProxy,
                 "lb sends to the backend's servers only; write the address as a 'server' line"},
 };

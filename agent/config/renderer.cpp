@@ -1,5 +1,6 @@
 #include "agent/config/renderer.h"
 
+#include <cstdlib>
 #include <sstream>
 
 #include "agent/config/acl_syntax.h"
@@ -182,6 +183,9 @@ void renderServer(std::ostream& out, const Server& s) {
   out << "    server " << s.name() << " "
       << (s.port() == 0 ? (isIpv6Literal(s.address()) ? "[" + s.address() + "]" : s.address())
                         : hostPort(s.address(), s.port()));
+  if (s.port() == 0 && s.port_offset() != 0) {
+    out << ":" << (s.port_offset() > 0 ? "+" : "-") << std::abs(s.port_offset());
+  }
   if (s.check()) out << " check";
   if (s.has_inter() && fromProto(s.inter()) != kDefaultInter) out << " inter " << time(s.inter());
   if (s.has_fastinter()) out << " fastinter " << time(s.fastinter());

@@ -245,9 +245,9 @@ void applySettings(KeywordContext& ctx, size_t first, Server& server) {
     auto it = std::find_if(all.begin(), all.end(),
                            [&](const ServerSetting& s) { return s.name == word; });
     if (it == all.end()) {
-      auto foreign = std::find_if(std::begin(kForeignServerKeywords),
-                                  std::end(kForeignServerKeywords),
-                                  [&](const ForeignServerKeyword& k) { return k.name == word; });
+      auto foreign =
+          std::find_if(std::begin(kForeignServerKeywords), std::end(kForeignServerKeywords),
+                       [&](const ForeignServerKeyword& k) { return k.name == word; });
       if (foreign == std::end(kForeignServerKeywords)) {
         ctx.error("unknown server option '" + word + "'" + didYouMean(word, serverSettingNames()));
         continue;
@@ -264,8 +264,7 @@ void applySettings(KeywordContext& ctx, size_t first, Server& server) {
         }
       }
       if (foreign->refused) {
-        ctx.error("server option '" + text + "' is not supported: " +
-                  std::string(foreign->reason));
+        ctx.error("server option '" + text + "' is not supported: " + std::string(foreign->reason));
       } else {
         ctx.warning("server option '" + text + "' is ignored: " + std::string(foreign->reason));
       }
@@ -301,11 +300,30 @@ void addServer(KeywordContext& ctx, const std::string& name, const std::string& 
   auto expanded = ctx.address(address_text);
   if (!expanded) return;
   std::string problem;
+  // HAProxy's port offset, "ADDR:+N" or "ADDR:-N": the client's destination port plus N.
+  std::optional<int> offset;
+  if (auto colon = expanded->rfind(':');
+      colon != std::string::npos && colon + 1 < expanded->size() &&
+      (expanded->at(colon + 1) == '+' || expanded->at(colon + 1) == '-')) {
+    auto n = parseUint(std::string_view(*expanded).substr(colon + 2), 65535);
+    if (!n) {
+      ctx.error("server '" + name + "': invalid port offset '" + expanded->substr(colon + 1) +
+                "'; expected +N or -N with N from 0 to 65535");
+      return;
+    }
+    offset = expanded->at(colon + 1) == '+' ? static_cast<int>(*n) : -static_cast<int>(*n);
+    expanded = expanded->substr(0, colon);
+  }
   auto address = parseHostPort(*expanded, false, &problem);
   if (!address) {
     ctx.error("server '" + name + "': " + problem);
     return;
   }
+  if (offset && address->port) {
+    ctx.error("server '" + name + "': '" + address_text + "' has a port and an offset");
+    return;
+  }
+  if (offset) server.set_port_offset(*offset);
   server.set_address(address->host);
   server.set_port(address->port.value_or(0));
   applySettings(ctx, first, server);

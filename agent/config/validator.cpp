@@ -430,6 +430,11 @@ class Validator {
       checkResolves(s.address(), path + ".address", who);
     }
     if (s.port() > 65535) error(path + ".port", who + ": port must be from 0 to 65535");
+    if (s.port_offset() != 0 &&
+        (s.port() != 0 || s.port_offset() < -65535 || s.port_offset() > 65535)) {
+      error(path + ".port_offset", who + ": a port offset (ADDR:+N, ADDR:-N) goes with no port, " +
+                                       "and N is from 0 to 65535");
+    }
     if (s.weight() > 256) {
       error(path + ".weight",
             who + ": weight " + std::to_string(s.weight()) + " is out of range; use 0 to 256");

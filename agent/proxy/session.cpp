@@ -247,7 +247,9 @@ void Session::connect() {
     const tcp::endpoint destination =
         proxied_destination_ ? *proxied_destination_ : localEndpoint(client_.fd);
     // `server name addr` without a port: the port the client connected to.
-    if (endpoint.port() == 0) endpoint.port(destination.port());
+    if (endpoint.port() == 0) {
+      endpoint.port(static_cast<uint16_t>(destination.port() + server.port_offset));
+    }
     relay_.setPreamble(common::proxyHeader(server.send_proxy, client_endpoint_, destination));
   } else {
     relay_.setPreamble({});

@@ -251,6 +251,7 @@ class Builder {
       if (!address) return false;
     }
     server.endpoint = {*address, static_cast<uint16_t>(s.port())};
+    server.port_offset = s.port_offset();
     server.weight = s.weight();
     server.maxconn = s.has_maxconn() ? s.maxconn() : 0;
     server.maxqueue = s.has_maxqueue() ? s.maxqueue() : 0;

@@ -40,8 +40,9 @@ struct ServerRuntime {
   // As configured (the identity the live state is kept under, and what status shows).
   std::string address;
   uint32_t port = 0;
-  // Port 0: connect to the port the client connected to.
+  // Port 0: connect to the port the client connected to, plus `port_offset` (`ADDR:+N`).
   boost::asio::ip::tcp::endpoint endpoint;
+  int32_t port_offset = 0;
   uint32_t weight = 1;   // configured; the weight in force is in `state`
   uint32_t maxconn = 0;  // 0: unlimited
   uint32_t maxqueue = 0;

@@ -286,3 +286,21 @@ TEST(InitAddrTest, AnUnresolvedServerWithInitAddrNoneStartsInMaintenance) {
 
 }  // namespace
 }  // namespace lb::testing
+
+namespace lb::testing {
+namespace {
+
+// `server NAME ADDR:+N` / `ADDR:-N`: the port the client connected to, moved by N.
+TEST(PortOffsetTest, TheServerPortIsTheClientsPortPlusTheOffset) {
+  Backend hello("hello");
+  uint16_t front = freePorts("127.0.0.1", 1);
+  ASSERT_NE(front, 0);
+  int offset = static_cast<int>(hello.port()) - static_cast<int>(front);
+  std::string written = (offset >= 0 ? "+" : "-") + std::to_string(std::abs(offset));
+  Agent agent(defaults() + "frontend fe\n    bind 127.0.0.1:" + std::to_string(front) +
+              "\n    default_backend be\nbackend be\n    server s1 127.0.0.1:" + written + "\n");
+  EXPECT_EQ(whoAnswers(front), "hello");
+}
+
+}  // namespace
+}  // namespace lb::testing

@@ -473,3 +473,59 @@ backends:
 
 }  // namespace
 }  // namespace lb::config
+
+namespace lb::config {
+namespace {
+
+// HAProxy's port offsets: the client's destination port plus or minus N.
+TEST(PortOffsetTest, ServerAddressesWithAnOffsetRoundTrip) {
+  auto out = parseHaproxy(
+      "backend b\n"
+      "    server up 127.0.0.1:+1000\n"
+      "    server down [::1]:-10\n"
+      "    server bad 127.0.0.1:+x\n");
+  ASSERT_EQ(out.config.backends(0).servers_size(), 2);
+  EXPECT_EQ(out.config.backends(0).servers(0).port(), 0u);
+  EXPECT_EQ(out.config.backends(0).servers(0).port_offset(), 1000);
+  EXPECT_EQ(out.config.backends(0).servers(1).address(), "::1");
+  EXPECT_EQ(out.config.backends(0).servers(1).port_offset(), -10);
+  EXPECT_THAT(errorsOf(out.diagnostics), ElementsAre(errorAt(4, {"invalid port offset '+x'"})));
+  std::string rendered = renderHaproxy(out.config);
+  EXPECT_NE(rendered.find("server up 127.0.0.1:+1000"), std::string::npos) << rendered;
+  EXPECT_NE(rendered.find("server down [::1]:-10"), std::string::npos) << rendered;
+}
+
+}  // namespace
+}  // namespace lb::config
+
+namespace lb::config {
+namespace {
+
+// setenv and friends change what later lines expand, as in HAProxy.
+TEST(EnvKeywordsTest, SetenvPresetenvUnsetenvResetenv) {
+  auto out = parseHaproxy(
+      "global\n"
+      "    setenv ADDR 10.0.0.1\n"
+      "    presetenv PORT 81\n"   // PORT is set: kept
+      "    presetenv OTHER 82\n"  // OTHER is not: set
+      "    unsetenv GONE\n"
+      "frontend f\n"
+      "    bind \"$ADDR:$PORT\",\"$ADDR:$OTHER\"\n"
+      "    description \"[${GONE-none}]\"\n"
+      "global\n"
+      "    resetenv ADDR\n"
+      "frontend g\n"
+      "    bind \"$ADDR:${PORT-90}\"\n",
+      fakeEnv({{"PORT", "8080"}, {"GONE", "x"}}));
+  ASSERT_THAT(errorsOf(out.diagnostics), IsEmpty()) << out.diagnostics.format();
+  const auto& f = out.config.frontends(0);
+  EXPECT_EQ(f.binds(0).address(), "10.0.0.1");
+  EXPECT_EQ(f.binds(0).port(), 8080u);
+  EXPECT_EQ(f.binds(1).port(), 82u);
+  EXPECT_EQ(f.description(), "[none]");
+  EXPECT_EQ(out.config.frontends(1).binds(0).port(), 90u);  // PORT went with resetenv
+  EXPECT_EQ(out.config.frontends(1).binds(0).address(), "10.0.0.1");
+}
+
+}  // namespace
+}  // namespace lb::config
