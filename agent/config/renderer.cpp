@@ -102,6 +102,19 @@ void renderFrontend(std::ostream& out, const Frontend& fe) {
   }
   if (fe.has_tcpka()) out << (fe.tcpka() ? "    option" : "    no option") << " clitcpka\n";
   out << renderRules(fe);
+  if (fe.has_stats_page()) {
+    const auto& page = fe.stats_page();
+    if (page.enabled()) out << "    stats enable\n";
+    if (!page.uri().empty()) out << "    stats uri " << quoteWord(page.uri()) << "\n";
+    for (const auto& auth : page.auth()) out << "    stats auth " << quoteWord(auth) << "\n";
+    if (!page.realm().empty()) out << "    stats realm " << quoteWord(page.realm()) << "\n";
+    if (page.has_refresh()) out << "    stats refresh " << time(page.refresh()) << "\n";
+    for (const auto& rule : page.unenforced()) out << "    stats " << rule << "\n";
+    if (!page.prometheus_path().empty()) {
+      out << "    http-request use-service prometheus-exporter if { path "
+          << quoteWord(page.prometheus_path()) << " }\n";
+    }
+  }
   if (!fe.default_backend().empty()) out << "    default_backend " << fe.default_backend() << "\n";
 }
 

@@ -188,12 +188,45 @@ INSTANTIATE_TEST_SUITE_P(
         "backend b\n    option httpchk\n    server s db.internal:80 check\n",
         "defaults\n    option tcp-check\n    tcp-check send PING\nbackend b\n"
         "    tcp-check expect string PONG\n    server s 10.0.0.1:6379 check\n",
-        "backend b\n    balance random(2)\n    retries 3\n    server s 10.0.0.1:80 weight 1\n"));
+        "backend b\n    balance random(2)\n    retries 3\n    server s 10.0.0.1:80 weight 1\n",
+        // protocol checks, expect options, http-check connect and disable-on-404, agent-check
+        "backend b\n    option mysql-check user \"lb check\" pre-41\n    server s 10.0.0.1:3306 "
+        "check\n",
+        "backend b\n    option pgsql-check user postgres\n    server s 10.0.0.1:5432 check\n",
+        "backend b\n    option redis-check\n    server s 10.0.0.1:6379 check\n",
+        "backend b\n    option smtpchk EHLO mx.example.com\n    server s 10.0.0.1:25 check\n",
+        "backend b\n    option ldap-check\n    server s 10.0.0.1:389 check\n",
+        "backend b\n    option ssl-hello-chk\n    server s 10.0.0.1:443 check\n",
+        "backend b\n    option tcp-check\n    tcp-check send PING\n"
+        "    tcp-check expect min-recv 5 comment \"a pong\" ! rstring ^-ERR\n"
+        "    server s 10.0.0.1:6379 check\n",
+        "backend b\n    option httpchk GET /health\n    http-check connect port 8081 send-proxy\n"
+        "    http-check disable-on-404\n    server s 10.0.0.1:80 check\n",
+        "backend b\n    server s 10.0.0.1:80 check agent-check agent-port 9999 agent-addr 10.0.0.9 "
+        "agent-send \"ping\\n\" agent-inter 5s\n",
+        // layer-4 rules
+        "frontend f\n    bind :443\n    tcp-request inspect-delay 5s\n"
+        "    acl internal src 10.0.0.0/8 ::1\n    acl internal src 192.168.0.0/16\n"
+        "    acl api req.ssl_sni -i -m end .api.example.com\n"
+        "    tcp-request connection reject if !internal\n"
+        "    tcp-request content accept if { req_ssl_hello_type 1 }\n"
+        "    tcp-request content reject if { req.payload(0,2) -m bin 1603 } !api\n"
+        "    use_backend b if api || { dst_port 8443 }\n"
+        "    use_backend be_%[req.ssl_sni,lower] if { req.ssl_sni -m found }\n"
+        "    default_backend b\nbackend b\n    server s 10.0.0.1:443\n",
+        "frontend f\n    bind :22\n"
+        "    stick-table type ip size 100k expire 60s store conn_rate(10s),conn_cur,gpc0\n"
+        "    tcp-request connection track-sc0 src\n"
+        "    tcp-request connection reject if { sc0_conn_rate gt 10 } || { sc0_get_gpc0 gt 0 }\n"
+        "    tcp-request session sc-inc-gpc0(0) if { sc0_conn_cur gt 3 }\n"
+        "    default_backend b\nbackend b\n    stick-table type ip size 1m expire 30m\n"
+        "    stick on src\n    use-server s2 if { src 10.1.0.0/16 }\n"
+        "    server s1 10.0.0.1:22\n    server s2 10.0.0.2:22\n"));
 
 // Every configuration the project ships that loads without error survives the round trip.
 TEST(RenderRoundTripTest, ShippedConfigs) {
   std::vector<fs::path> files;
-  for (const char* dir : {LB_TEST_DATA_DIR, LB_DOCS_DIR "/examples"}) {
+  for (const char* dir : {LB_TEST_DATA_DIR, LB_TEST_DATA_DIR "/compat", LB_DOCS_DIR "/examples"}) {
     if (!fs::is_directory(dir)) continue;
     for (const auto& entry : fs::directory_iterator(dir)) {
       auto ext = entry.path().extension();
