@@ -1,5 +1,6 @@
-// Health-check keywords: option httpchk / tcp-check / log-health-checks, and the http-check and
-// tcp-check rule lines.
+// Health-check keywords: option httpchk / tcp-check / log-health-checks, the protocol checks
+// (mysql-check, pgsql-check, redis-check, smtpchk, ldap-check, ssl-hello-chk), and the
+// http-check and tcp-check rule lines.
 #include <array>
 
 #include "agent/config/address.h"
@@ -25,6 +26,7 @@ HealthCheck& ownRules(KeywordContext& ctx) {
     http->clear_headers();
     http->clear_body();
     http->clear_expect();
+    http->clear_connect();
     check.clear_tcp_check();
   }
   return check;
@@ -89,17 +91,145 @@ void optionLogHealthChecks(KeywordContext& ctx, bool negate) {
   ctx.proxy->backend.mutable_health_check()->set_log_health_checks(!negate);
 }
 
+// option mysql-check / pgsql-check / redis-check / smtpchk / ldap-check / ssl-hello-chk:
+// HAProxy's built-in rule sets (they replace the section's tcp-check rules).
+void setProtocolCheck(KeywordContext& ctx, bool negate, HealthCheck::Type type) {
+  if (negate) {
+    HealthCheck& check = *ctx.proxy->backend.mutable_health_check();
+    if (check.type() == type) check.set_type(HealthCheck::TYPE_UNSPECIFIED);
+    return;
+  }
+  HealthCheck& check = ownRules(ctx);
+  check.set_type(type);
+  check.clear_user();
+  check.clear_mysql_pre_41();
+  check.clear_smtp_hello();
+  ctx.markBackend("health_check");
+}
+
+void optionRedisCheck(KeywordContext& ctx, bool negate) {
+  if (!negate && !ctx.expectArgs(0, "option redis-check")) return;
+  setProtocolCheck(ctx, negate, HealthCheck::REDIS);
+}
+
+void optionLdapCheck(KeywordContext& ctx, bool negate) {
+  if (!negate && !ctx.expectArgs(0, "option ldap-check")) return;
+  setProtocolCheck(ctx, negate, HealthCheck::LDAP);
+}
+
+void optionSslHelloChk(KeywordContext& ctx, bool negate) {
+  if (!negate && !ctx.expectArgs(0, "option ssl-hello-chk")) return;
+  setProtocolCheck(ctx, negate, HealthCheck::SSL_HELLO);
+}
+
+// option smtpchk [HELO|EHLO <domain>]: anything else means HELO localhost, as in HAProxy.
+void optionSmtpchk(KeywordContext& ctx, bool negate) {
+  const auto& w = ctx.words;
+  if (!negate && w.size() > 3) {
+    ctx.error("'option smtpchk' takes at most HELO|EHLO DOMAIN");
+    return;
+  }
+  setProtocolCheck(ctx, negate, HealthCheck::SMTP);
+  if (negate) return;
+  if (w.size() == 3 && (w[1] == "HELO" || w[1] == "EHLO")) {
+    ctx.proxy->backend.mutable_health_check()->set_smtp_hello(w[1] + " " + w[2]);
+  } else if (w.size() > 1) {
+    ctx.warning("'option smtpchk " + w[1] + "' is not HELO or EHLO with a domain; the check " +
+                "sends 'HELO localhost' (as HAProxy does)");
+  }
+}
+
+// option pgsql-check user <username>
+void optionPgsqlCheck(KeywordContext& ctx, bool negate) {
+  const auto& w = ctx.words;
+  if (!negate) {
+    if (w.size() != 3 || w[1] != "user") {
+      ctx.error("'option pgsql-check' expects 'user <username>'");
+      return;
+    }
+  }
+  setProtocolCheck(ctx, negate, HealthCheck::PGSQL);
+  if (!negate) ctx.proxy->backend.mutable_health_check()->set_user(w[2]);
+}
+
+// option mysql-check [user <username> [post-41|pre-41]]
+void optionMysqlCheck(KeywordContext& ctx, bool negate) {
+  const auto& w = ctx.words;
+  if (!negate) {
+    if (w.size() > 4) {
+      ctx.error("'option mysql-check' takes at most 'user <username> [post-41|pre-41]'");
+      return;
+    }
+    if (w.size() >= 2 && w[1] != "user") {
+      ctx.error("'option mysql-check' only supports 'user <username>', not '" + w[1] + "'");
+      return;
+    }
+    if (w.size() == 2) {
+      ctx.error("'option mysql-check user' expects a user name");
+      return;
+    }
+    if (w.size() == 4 && w[3] != "post-41" && w[3] != "pre-41") {
+      ctx.error("'option mysql-check user " + w[2] + "' takes 'post-41' or 'pre-41', not '" + w[3] +
+                "'");
+      return;
+    }
+  }
+  setProtocolCheck(ctx, negate, HealthCheck::MYSQL);
+  if (negate) return;
+  auto& check = *ctx.proxy->backend.mutable_health_check();
+  if (w.size() >= 3) check.set_user(w[2]);
+  if (w.size() == 4 && w[3] == "pre-41") check.set_mysql_pre_41(true);
+}
+
 void optionOtherCheck(KeywordContext& ctx, bool) {
   ctx.error("'option " + ctx.words[0] + "' is not supported yet; write the exchange with " +
             "'option tcp-check' and 'tcp-check send' / 'tcp-check expect'");
 }
 
-// Parses "[!] MATCH PATTERN" starting at words[at]; `allowed` lists the matches accepted.
+// Parses "[min-recv N] [comment TEXT] [!] MATCH PATTERN" starting at words[at] (the options
+// may also follow the pattern, as HAProxy reads them; `!rstring` is `! rstring`); `allowed`
+// lists the matches accepted.
 std::optional<Expect> parseExpect(const KeywordContext& ctx, size_t at,
                                   const std::vector<std::string>& allowed) {
-  const auto& w = ctx.words;
   std::string usage = ctx.words[0] + " expect [!] " + allowed.front() + " PATTERN";
   Expect expect;
+  // The words left once the options are taken out: "[!] MATCH PATTERN", as HAProxy reads them
+  // (an option word right after the match is the pattern).
+  std::vector<std::string> w(ctx.words.begin(), ctx.words.begin() + static_cast<long>(at));
+  for (size_t i = at; i < ctx.words.size(); ++i) {
+    const std::string& word = ctx.words[i];
+    const bool after_match = w.size() > at && w.back() != "!";
+    if (after_match && w.size() == at + 1 + (w[at] == "!" ? 1 : 0)) {
+      w.push_back(word);  // the pattern
+      continue;
+    }
+    if (word != "min-recv" && word != "comment") {
+      if (!after_match && word.size() > 1 && word[0] == '!') {
+        w.emplace_back("!");  // "!rstring" is "! rstring"
+        w.push_back(word.substr(1));
+      } else {
+        w.push_back(word);
+      }
+      continue;
+    }
+    if (i + 1 >= ctx.words.size()) {
+      ctx.error("'" + ctx.words[0] + " expect " + word + "' needs a value");
+      return std::nullopt;
+    }
+    const std::string& value = ctx.words[++i];
+    if (word == "comment") {
+      expect.set_comment(value);
+    } else {
+      if (ctx.words[0] != "tcp-check") {
+        ctx.error("'" + ctx.words[0] + " expect min-recv' is not supported; it applies to " +
+                  "tcp-check");
+        return std::nullopt;
+      }
+      auto n = ctx.number("tcp-check expect min-recv", value, 0, 16384);
+      if (!n) return std::nullopt;
+      expect.set_min_recv(*n);
+    }
+  }
   if (at < w.size() && w[at] == "!") {
     expect.set_negate(true);
     ++at;
@@ -110,9 +240,8 @@ std::optional<Expect> parseExpect(const KeywordContext& ctx, size_t at,
   }
   const std::string& match = w[at];
   if (std::find(allowed.begin(), allowed.end(), match) == allowed.end()) {
-    static const std::vector<std::string> kOptions{"min-recv",     "comment",     "ok-status",
-                                                   "error-status", "tout-status", "on-success",
-                                                   "on-error",     "status-code"};
+    static const std::vector<std::string> kOptions{"ok-status",  "error-status", "tout-status",
+                                                   "on-success", "on-error",     "status-code"};
     if (std::find(kOptions.begin(), kOptions.end(), match) != kOptions.end()) {
       ctx.error("'" + w[0] + " expect " + match + "' is not supported yet");
     } else {
@@ -137,6 +266,28 @@ std::optional<Expect> parseExpect(const KeywordContext& ctx, size_t at,
   expect.set_match(kMatches.at(match));
   expect.set_pattern(w[at + 1]);
   return expect;
+}
+
+// "tcp-check connect ..." / "http-check connect ...": [port N] [addr A] [send-proxy].
+bool parseConnect(const KeywordContext& ctx, lb::v1::TcpCheckConnect* connect) {
+  const auto& w = ctx.words;
+  const std::string what = "'" + w[0] + " connect'";
+  for (size_t i = 2; i < w.size(); ++i) {
+    if (w[i] == "port" && i + 1 < w.size()) {
+      auto port = ctx.number(w[0] + " connect port", w[++i], 1, 65535);
+      if (!port) return false;
+      connect->set_port(*port);
+    } else if (w[i] == "addr" && i + 1 < w.size()) {
+      connect->set_addr(w[++i]);
+    } else if (w[i] == "send-proxy") {
+      connect->set_send_proxy(true);
+    } else {
+      ctx.error("unsupported " + what + " parameter '" + w[i] + "'" +
+                didYouMean(w[i], {"port", "addr", "send-proxy"}));
+      return false;
+    }
+  }
+  return true;
 }
 
 void httpCheckKeyword(KeywordContext& ctx) {
@@ -198,8 +349,18 @@ void httpCheckKeyword(KeywordContext& ctx) {
     // A label for logs; nothing to keep.
   } else if (verb == "send-state") {
     ctx.warning("'http-check send-state' is ignored");
-  } else if (verb == "disable-on-404" || verb == "connect") {
-    ctx.error("'http-check " + verb + "' is not supported yet");
+  } else if (verb == "disable-on-404") {
+    if (w.size() != 2) {
+      ctx.error("'http-check disable-on-404' takes no argument");
+      return;
+    }
+    ctx.proxy->backend.mutable_health_check()->mutable_http()->set_disable_on_404(true);
+    ctx.markBackend("health_check.http.disable_on_404");
+  } else if (verb == "connect") {
+    lb::v1::TcpCheckConnect connect;
+    if (!parseConnect(ctx, &connect)) return;
+    *ownRules(ctx).mutable_http()->mutable_connect() = connect;
+    ctx.markBackend("health_check.http.connect");
   } else {
     ctx.error("unknown 'http-check' action '" + verb + "'" + didYouMean(verb, kVerbs));
   }
@@ -216,22 +377,7 @@ void tcpCheckKeyword(KeywordContext& ctx) {
   const std::string& verb = w[1];
   lb::v1::TcpCheckRule rule;
   if (verb == "connect") {
-    auto* connect = rule.mutable_connect();
-    for (size_t i = 2; i < w.size(); ++i) {
-      if (w[i] == "port" && i + 1 < w.size()) {
-        auto port = ctx.number("tcp-check connect port", w[++i], 1, 65535);
-        if (!port) return;
-        connect->set_port(*port);
-      } else if (w[i] == "addr" && i + 1 < w.size()) {
-        connect->set_addr(w[++i]);
-      } else if (w[i] == "send-proxy") {
-        connect->set_send_proxy(true);
-      } else {
-        ctx.error("unsupported 'tcp-check connect' parameter '" + w[i] + "'" +
-                  didYouMean(w[i], {"port", "addr", "send-proxy"}));
-        return;
-      }
-    }
+    if (!parseConnect(ctx, rule.mutable_connect())) return;
   } else if (verb == "send" || verb == "send-binary" || verb == "comment") {
     if (w.size() != 3) {
       ctx.error("'tcp-check " + verb + "' needs exactly one argument (quote it if it has spaces)");
@@ -280,12 +426,12 @@ constexpr std::array kCheckOptions{
     OptionSpec{"httpchk", kBe, optionHttpchk},
     OptionSpec{"tcp-check", kBe, optionTcpCheck},
     OptionSpec{"log-health-checks", kBe, optionLogHealthChecks},
-    OptionSpec{"ssl-hello-chk", kBe, optionOtherCheck},
-    OptionSpec{"mysql-check", kBe, optionOtherCheck},
-    OptionSpec{"pgsql-check", kBe, optionOtherCheck},
-    OptionSpec{"redis-check", kBe, optionOtherCheck},
-    OptionSpec{"smtpchk", kBe, optionOtherCheck},
-    OptionSpec{"ldap-check", kBe, optionOtherCheck},
+    OptionSpec{"ssl-hello-chk", kBe, optionSslHelloChk},
+    OptionSpec{"mysql-check", kBe, optionMysqlCheck},
+    OptionSpec{"pgsql-check", kBe, optionPgsqlCheck},
+    OptionSpec{"redis-check", kBe, optionRedisCheck},
+    OptionSpec{"smtpchk", kBe, optionSmtpchk},
+    OptionSpec{"ldap-check", kBe, optionLdapCheck},
     OptionSpec{"spop-check", kBe, optionOtherCheck},
 };
 

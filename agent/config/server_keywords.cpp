@@ -124,6 +124,25 @@ const std::vector<ServerSetting>& settings() {
       {"no-send-proxy", 0, [](Ctx, Str, Server& s) { s.set_send_proxy(Server::PROXY_NONE); }},
       {"no-send-proxy-v2", 0, [](Ctx, Str, Server& s) { s.set_send_proxy(Server::PROXY_NONE); }},
       {"check-send-proxy", 0, [](Ctx, Str, Server& s) { s.set_check_send_proxy(true); }},
+      {"agent-check", 0, [](Ctx, Str, Server& s) { s.set_agent_check(true); }},
+      {"no-agent-check", 0, [](Ctx, Str, Server& s) { s.set_agent_check(false); }},
+      {"agent-port", 1,
+       [](Ctx c, Str v, Server& s) {
+         if (auto n = c.number("agent-port", v, 1, 65535)) s.set_agent_port(*n);
+       }},
+      {"agent-addr", 1,
+       [](Ctx c, Str v, Server& s) {
+         std::string problem;
+         if (auto parsed = parseHostPort(v, false, &problem); parsed && !parsed->port) {
+           s.set_agent_addr(parsed->host);
+         } else {
+           c.error("'agent-addr' expects an address without a port (use 'agent-port'), not '" + v +
+                   "'");
+         }
+       }},
+      {"agent-send", 1, [](Ctx, Str v, Server& s) { s.set_agent_send(v); }},
+      {"agent-inter", 1,
+       [](Ctx c, Str v, Server& s) { setTime(c, "agent-inter", v, s.mutable_agent_inter()); }},
       {"cookie", 1,
        [](Ctx c, Str, Server&) {
          c.warning("server 'cookie' is ignored: it applies to HTTP mode only");

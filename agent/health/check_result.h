@@ -37,6 +37,8 @@ struct CheckResult {
   // The check could not run for a reason of this host, not of the server (out of descriptors,
   // buffers or source ports): it says nothing about the server and does not count.
   bool local = false;
+  // Agent checks: the agent's line (without its CR/LF), when a whole line came.
+  std::string reply{};
 };
 
 }  // namespace lb::health

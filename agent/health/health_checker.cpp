@@ -33,6 +33,7 @@ void HealthChecker::stop() {
   for (auto& [id, task] : tasks_) {
     task->timer->cancel();
     task->ramp_timer->cancel();
+    task->agent_timer->cancel();
   }
   refreshes_.clear();
 }
@@ -50,6 +51,8 @@ void HealthChecker::apply(std::shared_ptr<const runtime::Runtime> runtime) {
   std::unordered_map<TaskId, std::unique_ptr<Task>> next;
   next.reserve(tasks_.size());
   std::vector<Task*> fresh;
+  std::vector<Task*> fresh_agents;
+  std::vector<Task*> agent_removed;
   ++generation_;
   by_name_.clear();
   by_name_.reserve(tasks_.size());
@@ -79,11 +82,24 @@ void HealthChecker::apply(std::shared_ptr<const runtime::Runtime> runtime) {
         task->target.step_proxy = common::ProxyVersion::kV2;
       }
       task->generation = generation_;
+      if (server.agent_check) {
+        task->agent_target = makeTarget(server.agent_endpoint, server.agent_inter,
+                                        backend->timeout_connect, backend->timeout_check);
+        if (created || (!task->agent_in_flight && !task->agent_timer->armed())) {
+          fresh_agents.push_back(task.get());
+        }
+      } else {
+        task->agent_timer->cancel();
+        task->agent_in_flight = false;
+        task->agent_last.reset();
+        if (task->agent_down) agent_removed.push_back(task.get());
+      }
       if (!server.check) {
         task->timer->cancel();
         task->in_flight = false;
+        task->nolb = false;
         // Without checks a server is up (unless an operator says otherwise).
-        if (task->state->op.load() == OpState::kDown) {
+        if (task->state->op.load() != OpState::kUp && !task->agent_down) {
           task->state->op.store(OpState::kUp);
           task->health = ServerHealth(server.health);
         }
@@ -99,8 +115,15 @@ void HealthChecker::apply(std::shared_ptr<const runtime::Runtime> runtime) {
     if (!task) continue;  // kept: moved to `next` above
     task->timer->cancel();
     task->ramp_timer->cancel();
+    task->agent_timer->cancel();
   }
   tasks_ = std::move(next);
+  for (size_t i = 0; i < fresh_agents.size(); ++i) {
+    Task& task = *fresh_agents[i];
+    Millis inter = task.server->agent_inter;
+    scheduleAgent(task, Millis(inter.count() * static_cast<long>(i) /
+                               static_cast<long>(fresh_agents.size())));
+  }
   // Spread first checks over the interval (HAProxy spreads them evenly), so that thousands of
   // servers are not checked in the same instant.
   for (size_t i = 0; i < fresh.size(); ++i) {
@@ -110,6 +133,15 @@ void HealthChecker::apply(std::shared_ptr<const runtime::Runtime> runtime) {
     schedule(task, Millis(inter.count() * static_cast<long>(i) / static_cast<long>(fresh.size())));
   }
   refreshes_.clear();  // they point into the previous snapshot
+  // A server the agent held DOWN whose agent-check this apply removed: the checks decide alone.
+  for (Task* task : agent_removed) {
+    task->agent_down = false;
+    OpState now = effectiveState(*task);
+    if (now != task->state->op.load()) {
+      CheckResult result{CheckStatus::kL7Ok, true, "agent-check removed", Millis(0)};
+      changeState(*task, task->state->op.load(), now, result, false);
+    }
+  }
   for (const auto& backend : runtime_->backends) {
     rebuildBalancer(backend.get());
     Usable usable = countUsable(*backend);
@@ -187,6 +219,7 @@ void HealthChecker::onResult(TaskId id, uint64_t generation, const CheckResult& 
     task->checked = true;
     if (result.passed) {
       task->state->consecutive_errors.store(0, std::memory_order_relaxed);
+      task->nolb = result.status == CheckStatus::kL7Okc;
     } else {
       task->state->failed_checks.fetch_add(1, std::memory_order_relaxed);
     }
@@ -279,37 +312,10 @@ void HealthChecker::handle(Task& task, const Transition& t, bool passive) {
     cause->set_fall(settings.fall);
     cause->set_passive(passive);
   };
-  if (t.changed()) {
-    task.state->op.store(t.to);
-    task.last_change = time_.wallNow();
-    bool up = t.to == OpState::kUp;
-    if (up && task.server->slowstart) {
-      startSlowstart(task);
-    } else {
-      task.ramp_timer->cancel();
-      task.up_since.reset();
-      task.state->weight.store(task.weight());
-    }
-    if (!up) task.state->down_transitions.fetch_add(1, std::memory_order_relaxed);
-    refreshBalancer(task.backend_runtime);
-    const Usable usable = countUsable(*task.backend_runtime);
-    std::string message = "Server " + who + " is " + (up ? "UP" : "DOWN") + ", reason: " + reason +
-                          info + duration + ". " + serversLeft(task, up, usable);
-    if (up) {
-      spdlog::info("{}", message);
-    } else {
-      spdlog::warn("{}", message);
-    }
-    auto event = makeEvent(lb::v1::Event::SERVER_STATE, &task);
-    event.set_old_state(runtime::toString(t.from));
-    event.set_new_state(runtime::toString(t.to));
-    event.set_message(message);
-    fill(event);
-    publish(std::move(event));
-    if (!up && task.server->shutdown_sessions_on_down && hooks_.shutdown_sessions) {
-      hooks_.shutdown_sessions(task.state);
-    }
-    checkBackendAvailability(*task.backend_runtime, usable);
+  const OpState before = task.state->op.load();
+  const OpState after = effectiveState(task);
+  if (before != after) {
+    changeState(task, before, after, result, passive);
     return;
   }
   const bool log_checks = task.spec->log_health_checks;
@@ -332,6 +338,61 @@ void HealthChecker::handle(Task& task, const Transition& t, bool passive) {
       publish(std::move(event));
     }
   }
+}
+
+OpState HealthChecker::effectiveState(const Task& task) {
+  if (task.health.state() == OpState::kDown || task.agent_down) return OpState::kDown;
+  return task.nolb ? OpState::kNolb : OpState::kUp;
+}
+
+void HealthChecker::changeState(Task& task, OpState from, OpState to, const CheckResult& result,
+                                bool passive) {
+  const HealthSettings& settings = task.health.settings();
+  const std::string who = task.backend + "/" + task.server->name;
+  std::string reason = std::string(statusDescription(result.status));
+  std::string info = result.info.empty() ? "" : ", info: \"" + result.info + "\"";
+  std::string duration = ", check duration: " + std::to_string(result.duration.count()) + "ms";
+  task.state->op.store(to);
+  task.last_change = time_.wallNow();
+  const bool up = to == OpState::kUp;
+  if (up && from == OpState::kDown && task.server->slowstart) {
+    startSlowstart(task);
+  } else if (to != OpState::kNolb) {
+    task.ramp_timer->cancel();
+    task.up_since.reset();
+    task.state->weight.store(task.weight());
+  }
+  if (to == OpState::kDown) task.state->down_transitions.fetch_add(1, std::memory_order_relaxed);
+  refreshBalancer(task.backend_runtime);
+  const Usable usable = countUsable(*task.backend_runtime);
+  // HAProxy's words: "is UP", "is DOWN", and "is stopping" for NOLB.
+  const char* what = up ? "UP" : to == OpState::kNolb ? "stopping" : "DOWN";
+  std::string message = "Server " + who + " is " + what + ", reason: " + reason + info + duration +
+                        ". " + serversLeft(task, up, usable);
+  if (up) {
+    spdlog::info("{}", message);
+  } else {
+    spdlog::warn("{}", message);
+  }
+  auto event = makeEvent(lb::v1::Event::SERVER_STATE, &task);
+  event.set_old_state(runtime::toString(from));
+  event.set_new_state(runtime::toString(to));
+  event.set_message(message);
+  auto* cause = event.mutable_cause();
+  cause->set_status(statusName(result.status));
+  cause->set_description(reason);
+  cause->set_info(result.info);
+  *cause->mutable_duration() =
+      common::toProto(std::chrono::duration_cast<std::chrono::microseconds>(result.duration));
+  cause->set_health(task.health.health());
+  cause->set_rise(settings.rise);
+  cause->set_fall(settings.fall);
+  cause->set_passive(passive);
+  publish(std::move(event));
+  if (to == OpState::kDown && task.server->shutdown_sessions_on_down && hooks_.shutdown_sessions) {
+    hooks_.shutdown_sessions(task.state);
+  }
+  checkBackendAvailability(*task.backend_runtime, usable);
 }
 
 void HealthChecker::startSlowstart(Task& task) {

@@ -26,8 +26,10 @@ struct ServerCheckStatus {
   uint32_t health = 0;  // the health counter, 0 .. rise+fall-1
   uint32_t rise = 0;
   uint32_t fall = 0;
-  std::optional<CheckResult> last;  // the last check's result, if one ran
-  common::WallTime last_change{};   // the last UP/DOWN or admin change (epoch: none yet)
+  std::optional<CheckResult> last;        // the last check's result, if one ran
+  bool agent = false;                     // an agent-check runs
+  std::optional<CheckResult> agent_last;  // the agent's last answer (status, its line)
+  common::WallTime last_change{};         // the last UP/DOWN or admin change (epoch: none yet)
 };
 
 // Runs every server's active checks, takes passive-check reports from the workers, applies
@@ -88,6 +90,15 @@ class HealthChecker : public runtime::PassiveObserver {
   void onErrorLimit(TaskId id, uint32_t errors, const std::string& last_error);
   void onLocalFailure(const Task& task, const CheckResult& result);
   void handle(Task& task, const Transition& t, bool passive);
+  // The operational state the checks and the agent together give (DOWN if either says so,
+  // NOLB after a 404 with disable-on-404), and the change to it with its log line and event.
+  static runtime::OpState effectiveState(const Task& task);
+  void changeState(Task& task, runtime::OpState from, runtime::OpState to,
+                   const CheckResult& result, bool passive);
+  // agent-check (health_checker_agent.cpp)
+  void scheduleAgent(Task& task, Millis delay);
+  void runAgent(TaskId id);
+  void onAgentResult(TaskId id, uint64_t generation, const CheckResult& result);
   void startSlowstart(Task& task);
   void rampWeight(TaskId id);
   Task* find(TaskId id);

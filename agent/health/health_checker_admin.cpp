@@ -95,11 +95,13 @@ std::optional<ServerCheckStatus> HealthChecker::status(const runtime::ServerStat
   const Task& task = *it->second;
   ServerCheckStatus out;
   out.check = task.server->check;
-  out.state = task.health.state();
+  out.state = effectiveState(task);
   out.health = task.health.health();
   out.rise = task.health.settings().rise;
   out.fall = task.health.settings().fall;
   if (task.checked) out.last = task.health.lastResult();
+  out.agent = task.server->agent_check;
+  out.agent_last = task.agent_last;
   out.last_change = task.last_change;
   return out;
 }

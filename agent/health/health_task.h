@@ -18,7 +18,10 @@ inline std::string nameKey(const std::string& backend, const std::string& server
 // Everything the checker keeps for one server; survives applies that keep its identity.
 struct HealthChecker::Task {
   Task(common::TimeSource& time, HealthSettings settings)
-      : health(settings), timer(time.makeTimer()), ramp_timer(time.makeTimer()) {}
+      : health(settings),
+        timer(time.makeTimer()),
+        ramp_timer(time.makeTimer()),
+        agent_timer(time.makeTimer()) {}
 
   std::shared_ptr<runtime::ServerState> state;
   std::string backend;
@@ -39,6 +42,15 @@ struct HealthChecker::Task {
   // A weight set by an operator; cleared when an apply changes the configured weight.
   std::optional<uint32_t> weight_override;
   uint32_t weight() const { return weight_override.value_or(server->weight); }
+
+  // `http-check disable-on-404`: the last passing check got a 404 (the server is NOLB while UP).
+  bool nolb = false;
+  // agent-check: its own schedule, and what the agent last said about the server's health.
+  std::unique_ptr<common::Timer> agent_timer;
+  ProbeTarget agent_target;
+  bool agent_in_flight = false;
+  bool agent_down = false;  // the agent said down, fail or stopped (until it says up)
+  std::optional<CheckResult> agent_last;
 };
 
 }  // namespace lb::health

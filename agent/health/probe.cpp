@@ -59,6 +59,17 @@ class CheckRun : public std::enable_shared_from_this<CheckRun> {
     start_ = time_.now();
     if (spec_->kind == CheckSpec::Kind::kTcpCheck) {
       nextStep();
+    } else if (spec_->kind == CheckSpec::Kind::kHttp &&
+               (spec_->http_port || spec_->http_address || spec_->http_send_proxy)) {
+      // `http-check connect`: elsewhere, and a PROXY header only if it asks for one.
+      tcp::endpoint endpoint = target_.endpoint;
+      if (spec_->http_port) endpoint.port(*spec_->http_port);
+      if (spec_->http_address) endpoint.address(*spec_->http_address);
+      connect(endpoint, spec_->http_send_proxy ? common::proxyHeaderLocal(target_.step_proxy) : "",
+              [self = shared_from_this()] { self->connected(); });
+    } else if (spec_->kind == CheckSpec::Kind::kAgent) {
+      // The agent is not the server: no PROXY header for it.
+      connect(target_.endpoint, "", [self = shared_from_this()] { self->sendAgent(); });
     } else {
       connect(target_.endpoint, target_.preamble,
               [self = shared_from_this()] { self->connected(); });
@@ -83,7 +94,7 @@ class CheckRun : public std::enable_shared_from_this<CheckRun> {
     if (finished_) return;
     finished_ = true;
     timer_->cancel();
-    if (reset_on_close_) {
+    if (reset_on_close_ || linger_) {
       // A plain connect check: the server's kernel answered the SYN, which is all it asks.
       // Resetting before the handshake's last ACK (held back, see connect()) means the server
       // never accepts the connection, and neither side keeps a TIME_WAIT. HAProxy does the same.
@@ -92,8 +103,9 @@ class CheckRun : public std::enable_shared_from_this<CheckRun> {
     }
     error_code ignored;
     socket_.close(ignored);
-    CheckResult result{status, passed, std::move(info),
-                       std::chrono::duration_cast<Millis>(time_.now() - start_), local_};
+    CheckResult result{status,          passed,
+                       std::move(info), std::chrono::duration_cast<Millis>(time_.now() - start_),
+                       local_,          std::move(reply_)};
     auto done = std::move(done_);
     done(result);
   }
@@ -230,6 +242,11 @@ class CheckRun : public std::enable_shared_from_this<CheckRun> {
     unsigned status = response.result_int();
     const std::string status_text = std::to_string(status);
     const std::string passed = status_text + " " + std::string(response.reason());
+    if (status == 404 && spec_->http_disable_on_404) {
+      // HAProxy: the server is alive but going away; it takes no new connections (NOLB).
+      finish(CheckStatus::kL7Okc, true, passed);
+      return;
+    }
     if (spec_->http_expect.empty()) {
       if (status >= 200 && status < 400) {
         finish(CheckStatus::kL7Ok, true, passed);
@@ -250,6 +267,51 @@ class CheckRun : public std::enable_shared_from_this<CheckRun> {
     finish(CheckStatus::kL7Ok, true, passed);
   }
 
+  // ---- agent-check ----
+  void sendAgent() {
+    arm(readDeadline());
+    if (spec_->agent_send.empty()) {
+      readAgent();
+      return;
+    }
+    asio::async_write(socket_, asio::buffer(spec_->agent_send),
+                      [self = shared_from_this()](const error_code& ec, size_t) {
+                        if (self->finished_) return;
+                        if (ec) {
+                          self->finish(
+                              self->timed_out_ ? CheckStatus::kL7Tout : CheckStatus::kL7Rsp, false,
+                              "cannot send to the agent: " + ec.message());
+                          return;
+                        }
+                        self->readAgent();
+                      });
+  }
+
+  // Reads up to the first CR or LF: the agent's one line.
+  void readAgent() {
+    size_t end = received_.find_first_of("\r\n");
+    if (end != std::string::npos) {
+      reply_ = received_.substr(0, end);
+      finish(CheckStatus::kL7Ok, true, "");
+      return;
+    }
+    chunk_.resize(1024);
+    socket_.async_read_some(
+        asio::buffer(chunk_), [self = shared_from_this()](const error_code& ec, size_t n) {
+          if (self->finished_) return;
+          if (!ec && self->received_.size() + n <= 16384) {
+            self->received_.append(self->chunk_.data(), n);
+            self->readAgent();
+            return;
+          }
+          if (self->timed_out_) {
+            self->finish(CheckStatus::kL7Tout, false, "");
+          } else {
+            self->finish(CheckStatus::kL7Rsp, false, "Ignoring incomplete line from agent");
+          }
+        });
+  }
+
   // ---- tcp-check ----
   void nextStep() {
     if (finished_) return;
@@ -263,8 +325,11 @@ class CheckRun : public std::enable_shared_from_this<CheckRun> {
         return;
       }
       // As HAProxy: the status names the last step that ran, L4OK after a connect, L7OK after
-      // an exchange.
-      finish(last_was_connect_ ? CheckStatus::kL4Ok : CheckStatus::kL7Ok, true, "");
+      // an exchange (L6OK after ssl-hello-chk's); a protocol check says what it found.
+      finish(last_was_connect_ ? CheckStatus::kL4Ok
+             : last_layer6_    ? CheckStatus::kL6Ok
+                               : CheckStatus::kL7Ok,
+             true, last_info_);
       return;
     }
     const TcpCheckStep& step = steps[step_];
@@ -282,6 +347,7 @@ class CheckRun : public std::enable_shared_from_this<CheckRun> {
     }
     switch (step.kind) {
       case TcpCheckStep::Kind::kConnect: {
+        linger_ = step.linger;
         tcp::endpoint endpoint = target_.endpoint;
         if (step.port) endpoint.port(*step.port);
         if (step.address) endpoint.address(*step.address);
@@ -292,7 +358,16 @@ class CheckRun : public std::enable_shared_from_this<CheckRun> {
       case TcpCheckStep::Kind::kSend:
         received_.clear();
         arm(readDeadline());
-        asio::async_write(socket_, asio::buffer(step.send),
+        send_ = step.send;
+        if (step.unix_time_at && *step.unix_time_at + 4 <= send_.size()) {
+          auto seconds = static_cast<uint32_t>(
+              std::chrono::duration_cast<std::chrono::seconds>(time_.wallNow().time_since_epoch())
+                  .count());
+          for (size_t i = 0; i < 4; ++i) {
+            send_[*step.unix_time_at + i] = static_cast<char>((seconds >> (24 - 8 * i)) & 0xff);
+          }
+        }
+        asio::async_write(socket_, asio::buffer(send_),
                           [self = shared_from_this(), number](const error_code& ec, size_t) {
                             if (self->finished_) return;
                             if (ec) {
@@ -315,49 +390,88 @@ class CheckRun : public std::enable_shared_from_this<CheckRun> {
     }
   }
 
-  void expect(const ExpectRule& rule, size_t number) {
-    if (rule.matchesBytes(received_)) {
-      if (rule.negate) {
-        finish(CheckStatus::kL7Rsp, false,
-               "TCPCHK matched unwanted content '" + rule.pattern + "' at step " +
-                   std::to_string(number));
-        return;
+  // A failed expect rule: its status, and HAProxy's message with the rule's comment.
+  void expectFailed(const ExpectRule& rule, bool wrong_status, std::string info) {
+    if (!rule.comment.empty()) info += (info.empty() ? "" : " ") + ("comment: " + rule.comment);
+    CheckStatus status = rule.layer6    ? CheckStatus::kL6Rsp
+                         : wrong_status ? CheckStatus::kL7Sts
+                                        : CheckStatus::kL7Rsp;
+    finish(status, false, std::move(info));
+  }
+
+  // Whether the rule needs more bytes than it has before it may decide.
+  bool needsMore(const ExpectRule& rule) const {
+    if (rule.min_recv) return received_.size() < *rule.min_recv;
+    if (rule.match == ExpectRule::Match::kString || rule.match == ExpectRule::Match::kBinary) {
+      return received_.size() < rule.bytes.size();
+    }
+    return false;
+  }
+
+  // Evaluates `rule` on what was received; `last_read`: nothing more will come. Returns false
+  // when it must wait for more bytes.
+  bool evaluate(const ExpectRule& rule, size_t number, bool last_read) {
+    const std::string at_step = " at step " + std::to_string(number);
+    if (rule.match == ExpectRule::Match::kCustom) {
+      runtime::ExpectVerdict verdict = rule.custom(received_, last_read);
+      if (verdict.outcome == runtime::ExpectVerdict::Outcome::kWait) return false;
+      if (verdict.outcome == runtime::ExpectVerdict::Outcome::kFail) {
+        expectFailed(rule, verdict.wrong_status, std::move(verdict.info));
+        return true;
       }
-      // The bytes stay: a following expect looks at the same answer, as in HAProxy (only a
-      // send starts a new one).
+      last_info_ = std::move(verdict.info);
+      last_layer6_ = rule.layer6;
       timer_->cancel();
       nextStep();
-      return;
+      return true;
     }
+    if (!last_read && needsMore(rule)) return false;
+    bool matched = rule.matchesBytes(received_);
+    // Without min-recv a mismatch may still turn into a match with more bytes; with it, the
+    // answer is conclusive (HAProxy).
+    if (!matched && !last_read && !rule.min_recv) return false;
+    if (matched == rule.negate) {
+      expectFailed(rule, false,
+                   std::string(matched ? "TCPCHK matched unwanted content '"
+                                       : "TCPCHK did not match content '") +
+                       rule.pattern + "'" + at_step);
+      return true;
+    }
+    // The bytes stay: a following expect looks at the same answer, as in HAProxy (only a send
+    // starts a new one).
+    last_info_.clear();
+    last_layer6_ = rule.layer6;
+    timer_->cancel();
+    nextStep();
+    return true;
+  }
+
+  void expect(const ExpectRule& rule, size_t number) {
+    if (evaluate(rule, number, received_.size() >= kMaxReceived)) return;
     chunk_.resize(16384);
     socket_.async_read_some(asio::buffer(chunk_), [self = shared_from_this(), &rule, number](
                                                       const error_code& ec, size_t n) {
       if (self->finished_) return;
       if (!ec) {
-        self->received_.append(self->chunk_.data(), n);
-        if (self->received_.size() > (1 << 20))
-          self->received_.erase(0, self->received_.size() / 2);
+        self->received_.append(self->chunk_.data(),
+                               std::min(n, kMaxReceived - self->received_.size()));
         self->expect(rule, number);
         return;
       }
-      // The peer closed: a negated rule passes, a plain one failed. A timeout fails both, as
-      // in HAProxy (the answer never became conclusive).
-      if (rule.negate && !self->timed_out_) {
-        self->timer_->cancel();
-        self->nextStep();
-        return;
-      }
+      // A timeout fails the rule whatever it is, as in HAProxy (the answer never became
+      // conclusive); the peer closing is the last read: the rule decides on what came.
       if (self->timed_out_) {
         self->finish(
-            CheckStatus::kL7Tout, false,
+            rule.layer6 ? CheckStatus::kL6Tout : CheckStatus::kL7Tout, false,
             "TCPCHK timeout waiting for '" + rule.pattern + "' at step " + std::to_string(number));
-      } else {
-        self->finish(CheckStatus::kL7Rsp, false,
-                     "TCPCHK did not match content '" + rule.pattern + "' at step " +
-                         std::to_string(number));
+        return;
       }
+      self->evaluate(rule, number, true);
     });
   }
+
+  // The most an expect looks at (HAProxy's check buffer is 16 kB; a full buffer is a last read).
+  static constexpr size_t kMaxReceived = 1 << 20;
 
   asio::io_context& io_;
   common::TimeSource& time_;
@@ -380,6 +494,11 @@ class CheckRun : public std::enable_shared_from_this<CheckRun> {
   bool last_was_connect_ = true;  // the last non-comment step run was a connect
   std::string received_;
   std::vector<char> chunk_;
+  std::string send_;       // the bytes a send step is writing
+  bool linger_ = false;    // the connect step asked to end with an RST
+  std::string last_info_;  // what the last expect found (a protocol check's status text)
+  bool last_layer6_ = false;
+  std::string reply_;  // agent-check: the agent's line
 };
 
 }  // namespace

@@ -3,6 +3,8 @@
 #include <boost/beast/core/string.hpp>
 #include <charconv>
 
+#include "agent/runtime/check_protocols.h"
+
 namespace lb::runtime {
 
 namespace {
@@ -27,6 +29,8 @@ std::optional<unsigned> parseStatus(std::string_view text) {
 bool makeExpect(const lb::v1::Expect& in, ExpectRule* out, std::string* error) {
   out->negate = in.negate();
   out->pattern = in.pattern();
+  out->comment = in.comment();
+  if (in.has_min_recv()) out->min_recv = in.min_recv();
   switch (in.match()) {
     case lb::v1::Expect::STATUS: {
       out->match = ExpectRule::Match::kStatus;
@@ -113,6 +117,7 @@ bool ExpectRule::matchesHttp(unsigned status, std::string_view body) const {
     case Match::kRstring:
       return std::regex_search(body.begin(), body.end(), *regex);
     case Match::kBinary:
+    case Match::kCustom:
       return false;
   }
   return false;
@@ -144,11 +149,36 @@ std::shared_ptr<const CheckSpec> makeCheckSpec(const lb::v1::HealthCheck& check,
     case lb::v1::HealthCheck::TCP_CHECK:
       spec->kind = CheckSpec::Kind::kTcpCheck;
       break;
+    case lb::v1::HealthCheck::MYSQL:
+    case lb::v1::HealthCheck::PGSQL:
+    case lb::v1::HealthCheck::REDIS:
+    case lb::v1::HealthCheck::SMTP:
+    case lb::v1::HealthCheck::LDAP:
+    case lb::v1::HealthCheck::SSL_HELLO:
+      // HAProxy's built-in rule sets; the section's own tcp-check rules do not apply.
+      spec->kind = CheckSpec::Kind::kTcpCheck;
+      spec->tcp_check = protocolCheckSteps(check);
+      return spec;
     default:
       spec->kind = CheckSpec::Kind::kTcp;
   }
   if (spec->kind == CheckSpec::Kind::kHttp) {
     spec->http_request = buildHttpRequest(check.http());
+    spec->http_disable_on_404 = check.http().disable_on_404();
+    if (check.http().has_connect()) {
+      const auto& connect = check.http().connect();
+      if (connect.has_port()) spec->http_port = static_cast<uint16_t>(connect.port());
+      spec->http_send_proxy = connect.send_proxy();
+      if (!connect.addr().empty()) {
+        boost::system::error_code ec;
+        spec->http_address = boost::asio::ip::make_address(connect.addr(), ec);
+        if (ec) {
+          *error = "http-check connect: '" + connect.addr() + "' is not an IP address";
+          *path = "http.connect.addr";
+          return nullptr;
+        }
+      }
+    }
     for (int i = 0; i < check.http().expect_size(); ++i) {
       ExpectRule rule;
       if (!makeExpect(check.http().expect(i), &rule, error)) {
@@ -199,6 +229,13 @@ std::shared_ptr<const CheckSpec> makeCheckSpec(const lb::v1::HealthCheck& check,
       spec->tcp_check.push_back(std::move(step));
     }
   }
+  return spec;
+}
+
+std::shared_ptr<const CheckSpec> makeAgentSpec(const std::string& send) {
+  auto spec = std::make_shared<CheckSpec>();
+  spec->kind = CheckSpec::Kind::kAgent;
+  spec->agent_send = send;
   return spec;
 }
 
