@@ -354,13 +354,19 @@ namespace {
 
 Sample convert(Sample sample, bool lower, bool upper) {
   if ((!lower && !upper) || sample.type != Sample::Type::kStr) return sample;
-  std::string text(sample.str);
-  for (char& c : text) {
-    if (lower && c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-    if (upper && c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');
-  }
-  Sample out = Sample::ownedText(std::move(text));
+  auto convertText = [&](std::string_view value) {
+    std::string text(value);
+    for (char& c : text) {
+      if (lower && c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+      if (upper && c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');
+    }
+    return text;
+  };
+  Sample out = Sample::ownedText(convertText(sample.str));
   out.may_change = sample.may_change;
+  // The other values of a multi-valued fetch (req.ssl_alpn) are converted too.
+  for (auto other : sample.more) out.more_owned.push_back(convertText(other));
+  out.more.assign(out.more_owned.begin(), out.more_owned.end());
   return out;
 }
 

@@ -19,8 +19,10 @@ struct Sample {
   boost::asio::ip::address ip;
   std::string_view str;  // kStr: into the client's bytes, or into `owned`
   std::string owned;
-  // A fetch with several values (req.ssl_alpn): the others, matched like `str`.
+  // A fetch with several values (req.ssl_alpn): the others, matched like `str`; into the
+  // client's bytes, or into `more_owned` (after a converter).
   std::vector<std::string_view> more;
+  std::vector<std::string> more_owned;
 
   static Sample none(bool may_change = false) {
     Sample s;
@@ -66,7 +68,12 @@ struct Sample {
     ip = other.ip;
     owned = other.owned;
     str = other.str.data() == other.owned.data() ? std::string_view(owned) : other.str;
-    more = other.more;
+    more_owned = other.more_owned;
+    if (more_owned.empty()) {
+      more = other.more;
+    } else {
+      more.assign(more_owned.begin(), more_owned.end());
+    }
     return *this;
   }
   Sample() = default;

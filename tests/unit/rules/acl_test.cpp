@@ -114,6 +114,9 @@ INSTANTIATE_TEST_SUITE_P(
         ConditionCase{"if { req.ssl_sni -m end .example.com }", kHello, false, T},
         ConditionCase{"if { req.ssl_alpn http/1.1 }", kHello, false, T},
         ConditionCase{"if { req.ssl_alpn h3 }", kHello, false, F},
+        // A converter applies to every protocol the client offers, not only the first.
+        ConditionCase{"if { req.ssl_alpn,upper HTTP/1.1 }", kHello, false, T},
+        ConditionCase{"if { req.ssl_alpn,upper H2 }", kHello, false, T},
         ConditionCase{"if { req.ssl_ver 3.1 }", kHello, false, T},
         ConditionCase{"if { req.ssl_ver 3.3 }", kHello, false, F},
         ConditionCase{"if { req.ssl_ver 3.0:3.3 }", kHello, false, T},

@@ -160,6 +160,17 @@ TEST(FetchTest, AlpnHasEveryProtocolTheClientOffers) {
   EXPECT_THAT(all, ElementsAre("h2", "http/1.1"));
 }
 
+TEST(FetchTest, AConverterAppliesToEveryAlpnProtocolAndSurvivesCopies) {
+  Facts f = facts(kHello);
+  Sample s = fetch("req.ssl_alpn,upper").read(f);
+  Sample copy;
+  copy = s;
+  s = Sample::none();  // the copy owns its converted values
+  std::vector<std::string> all{std::string(copy.str)};
+  for (auto other : copy.more) all.emplace_back(other);
+  EXPECT_THAT(all, ElementsAre("H2", "HTTP/1.1"));
+}
+
 TEST(FetchTest, AV6ClientAndItsPorts) {
   Facts f = facts();
   f.src = endpoint("2001:db8::7", 1234);
