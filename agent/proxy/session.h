@@ -63,7 +63,7 @@ class Session : public std::enable_shared_from_this<Session> {
     kRelay,
     kClosed
   };
-  struct RuleState;  // session_rules.cpp
+  struct RuleState;                             // session_rules.cpp
   enum class Assign { kOk, kFull, kNoServer };  // HAProxy's assign_server results
 
   // One of the two sockets, as the Poller sees it.
@@ -91,6 +91,8 @@ class Session : public std::enable_shared_from_this<Session> {
   std::optional<size_t> pickByRules();
   // `stick on` / `stick store-request`: remember the server this client got.
   void storeStickiness(size_t server);
+  // What the client connected to, as rules see it (found once per connection).
+  const boost::asio::ip::tcp::endpoint& destination();
   // Closes on a rule's reject or silent-drop; `logged` as HAProxy logs it or not.
   void deny(bool silent_drop, bool logged, std::atomic<uint64_t>& counter);
   void assign(std::optional<size_t> avoid);

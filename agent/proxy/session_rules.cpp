@@ -26,7 +26,8 @@ bool Session::runConnectionRules() {
   if (rules.connection.empty()) return true;
   rules::Facts facts;
   facts.src = client_endpoint_;
-  facts.dst = localEndpoint(client_.fd);
+  rules_->destination = localEndpoint(client_.fd);
+  facts.dst = *rules_->destination;
   facts.now = now();
   facts.tracked = &rules_->tracked;
   size_t next = 0;
@@ -45,6 +46,12 @@ bool Session::runConnectionRules() {
   return true;
 }
 
+const boost::asio::ip::tcp::endpoint& Session::destination() {
+  if (proxied_destination_) return *proxied_destination_;
+  if (!rules_->destination) rules_->destination = localEndpoint(client_.fd);
+  return *rules_->destination;
+}
+
 void Session::deny(bool silent_drop, bool logged, std::atomic<uint64_t>& counter) {
   counter.fetch_add(1, std::memory_order_relaxed);
   if (silent_drop && client_.fd >= 0) {
@@ -61,7 +68,7 @@ void Session::inspect() {
   RuleState& state = *rules_;
   rules::Facts facts;
   facts.src = client_endpoint_;
-  facts.dst = proxied_destination_ ? *proxied_destination_ : localEndpoint(client_.fd);
+  facts.dst = destination();
   facts.now = now();
   facts.tracked = &state.tracked;
 
@@ -169,7 +176,7 @@ std::optional<size_t> Session::pickByRules() {
   if (rules == nullptr) return std::nullopt;
   rules::Facts facts;
   facts.src = client_endpoint_;
-  facts.dst = proxied_destination_ ? *proxied_destination_ : localEndpoint(client_.fd);
+  facts.dst = destination();
   facts.payload = rules_->payload;
   facts.now = now();
   facts.tracked = &rules_->tracked;
@@ -198,7 +205,7 @@ void Session::storeStickiness(size_t server) {
   if (rules == nullptr || rules->stick.empty()) return;
   rules::Facts facts;
   facts.src = client_endpoint_;
-  facts.dst = proxied_destination_ ? *proxied_destination_ : localEndpoint(client_.fd);
+  facts.dst = destination();
   facts.payload = rules_->payload;
   facts.now = now();
   facts.tracked = &rules_->tracked;

@@ -2,6 +2,7 @@
 // Internal to Session: what a connection on a frontend with rules carries besides the basics.
 
 #include <chrono>
+#include <optional>
 #include <string>
 
 #include "agent/proxy/session.h"
@@ -21,6 +22,8 @@ struct Session::RuleState {
   Clock::time_point inspect_started{};
   Clock::time_point inspect_until{};
   rules::Tracked tracked;
+  // What the client connected to (getsockname once per connection, or the PROXY header's).
+  std::optional<boost::asio::ip::tcp::endpoint> destination;
 };
 
 }  // namespace lb::proxy

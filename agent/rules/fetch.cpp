@@ -499,6 +499,7 @@ Sample Fetch::read(Facts& facts) const {
       return fromOptional(table->increment(*key, data, facts.now));
     }
   }
+  if (!lower && !upper) return out;
   return convert(std::move(out), lower, upper);
 }
 

@@ -213,7 +213,13 @@ std::optional<Matcher> Matcher::compile(MatchMethod method, bool ignore_case,
           }
           net.prefix = static_cast<unsigned>(*bits);
         }
-        if (address.is_v4()) net.prefix += 96;
+        if (address.is_v4()) {
+          uint32_t mask = net.prefix == 0 ? 0 : ~uint32_t{0} << (32 - net.prefix);
+          m.networks4_.push_back({address.to_v4().to_uint() & mask, mask});
+          net.prefix += 96;
+        } else {
+          m.v6_networks_ = true;
+        }
         m.networks_.push_back(net);
         break;
       }
@@ -337,6 +343,14 @@ bool Matcher::match(const Sample& sample) const {
       }
       return sample.type != Sample::Type::kIp && matchInt(sample.integer);
     case MatchMethod::kIp: {
+      if (sample.type == Sample::Type::kIp && sample.ip.is_v4()) {
+        uint32_t v = sample.ip.to_v4().to_uint();
+        if (std::any_of(networks4_.begin(), networks4_.end(),
+                        [v](const Network4& net) { return (v & net.mask) == net.address; })) {
+          return true;
+        }
+        if (!v6_networks_) return false;
+      }
       address_v6 value;
       if (sample.type == Sample::Type::kIp) {
         value = asV6(sample.ip);

@@ -63,6 +63,13 @@ class Matcher {
   std::vector<std::string> strings_;
   std::vector<IntRange> ranges_;
   std::vector<Network> networks_;
+  // IPv4 networks again as masks, for IPv4 samples (the common case: one AND and a compare).
+  struct Network4 {
+    uint32_t address;
+    uint32_t mask;
+  };
+  std::vector<Network4> networks4_;
+  bool v6_networks_ = false;  // some pattern is IPv6 (an IPv4 sample is then also tried v4-mapped)
   std::vector<std::unique_ptr<re2::RE2>> regexes_;
 };
 

@@ -76,6 +76,25 @@ struct Sample {
     }
     return *this;
   }
+  // Moves keep `str` and `more` pointing at the moved strings when they pointed at their own
+  // (a short string's bytes live inside the object, so its address changes).
+  Sample(Sample&& other) noexcept { *this = std::move(other); }
+  Sample& operator=(Sample&& other) noexcept {
+    type = other.type;
+    may_change = other.may_change;
+    integer = other.integer;
+    ip = other.ip;
+    bool into_owned = !other.owned.empty() && other.str.data() == other.owned.data();
+    owned = std::move(other.owned);
+    str = into_owned ? std::string_view(owned) : other.str;
+    more_owned = std::move(other.more_owned);
+    if (more_owned.empty()) {
+      more = std::move(other.more);
+    } else {
+      more.assign(more_owned.begin(), more_owned.end());
+    }
+    return *this;
+  }
   Sample() = default;
   // The value as text (str, the decimal integer, the address): use_backend %[...] names and
   // stick-table string keys.
