@@ -3,6 +3,7 @@
 // what the rules do at run time is agent/rules.
 #include <array>
 #include <cctype>
+#include <optional>
 
 #include "agent/config/acl_syntax.h"
 #include "agent/config/keyword_context.h"
@@ -217,51 +218,50 @@ void tcpResponseKeyword(KeywordContext& ctx) {
   *ctx.proxy->backend.add_tcp_response() = std::move(rule);
 }
 
-void useBackendKeyword(KeywordContext& ctx) {
-  if (!notInDefaults(ctx)) return;
+// `KEYWORD NAME [if|unless COND]` (use_backend, use-server): the name and the condition, or
+// nothing after reporting what is wrong.
+std::optional<std::pair<std::string, lb::v1::Condition>> namedRule(KeywordContext& ctx,
+                                                                   std::string_view what) {
+  if (!notInDefaults(ctx)) return std::nullopt;
+  const std::string& keyword = ctx.words[0];
   if (ctx.words.size() < 2) {
-    ctx.error("'use_backend' expects a backend name: use_backend NAME [if|unless COND]");
-    return;
+    ctx.error("'" + keyword + "' expects a " + std::string(what) + " name: " + keyword +
+              " NAME [if|unless COND]");
+    return std::nullopt;
   }
-  lb::v1::UseBackend rule;
+  lb::v1::Condition condition;
   size_t end = 0;
   bool has = false;
-  if (!readCondition(ctx, 2, end, rule.mutable_condition(), &has)) return;
-  if (!has) rule.clear_condition();
+  if (!readCondition(ctx, 2, end, &condition, &has)) return std::nullopt;
   if (end != 2) {
-    ctx.error("'use_backend " + ctx.words[1] + "' is followed by '" + ctx.words[2] +
+    ctx.error("'" + keyword + " " + ctx.words[1] + "' is followed by '" + ctx.words[2] +
               "'; expected 'if' or 'unless'");
-    return;
+    return std::nullopt;
   }
-  rule.set_backend(ctx.words[1]);
+  return std::pair{ctx.words[1], has ? std::move(condition) : lb::v1::Condition{}};
+}
+
+void useBackendKeyword(KeywordContext& ctx) {
+  auto parsed = namedRule(ctx, "backend");
+  if (!parsed) return;
   std::string error;
-  if (!rules::parseNameFormat(rule.backend(), error)) {
+  if (!rules::parseNameFormat(parsed->first, error)) {
     ctx.error("'use_backend': " + error);
     return;
   }
-  *ctx.proxy->frontend.add_use_backend() = std::move(rule);
+  auto* rule = ctx.proxy->frontend.add_use_backend();
+  rule->set_backend(parsed->first);
+  if (parsed->second.any_of_size() > 0) *rule->mutable_condition() = std::move(parsed->second);
   ctx.markFrontend("use_backend[" + std::to_string(ctx.proxy->frontend.use_backend_size() - 1) +
                    "]");
 }
 
 void useServerKeyword(KeywordContext& ctx) {
-  if (!notInDefaults(ctx)) return;
-  if (ctx.words.size() < 2) {
-    ctx.error("'use-server' expects a server name: use-server NAME [if|unless COND]");
-    return;
-  }
-  lb::v1::UseServer rule;
-  size_t end = 0;
-  bool has = false;
-  if (!readCondition(ctx, 2, end, rule.mutable_condition(), &has)) return;
-  if (!has) rule.clear_condition();
-  if (end != 2) {
-    ctx.error("'use-server " + ctx.words[1] + "' is followed by '" + ctx.words[2] +
-              "'; expected 'if' or 'unless'");
-    return;
-  }
-  rule.set_server(ctx.words[1]);
-  *ctx.proxy->backend.add_use_server() = std::move(rule);
+  auto parsed = namedRule(ctx, "server");
+  if (!parsed) return;
+  auto* rule = ctx.proxy->backend.add_use_server();
+  rule->set_server(parsed->first);
+  if (parsed->second.any_of_size() > 0) *rule->mutable_condition() = std::move(parsed->second);
   ctx.markBackend("use_server[" + std::to_string(ctx.proxy->backend.use_server_size() - 1) + "]");
 }
 

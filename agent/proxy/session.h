@@ -91,6 +91,8 @@ class Session : public std::enable_shared_from_this<Session> {
   std::optional<size_t> pickByRules();
   // `stick on` / `stick store-request`: remember the server this client got.
   void storeStickiness(size_t server);
+  // What the rules' fetches read about this connection (rules_ set).
+  rules::Facts ruleFacts();
   // What the client connected to, as rules see it (found once per connection).
   const boost::asio::ip::tcp::endpoint& destination();
   // Closes on a rule's reject or silent-drop; `logged` as HAProxy logs it or not.

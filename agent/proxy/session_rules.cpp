@@ -46,6 +46,16 @@ bool Session::runConnectionRules() {
   return true;
 }
 
+rules::Facts Session::ruleFacts() {
+  rules::Facts facts;
+  facts.src = client_endpoint_;
+  facts.dst = destination();
+  facts.payload = rules_->payload;
+  facts.now = now();
+  facts.tracked = &rules_->tracked;
+  return facts;
+}
+
 const boost::asio::ip::tcp::endpoint& Session::destination() {
   if (proxied_destination_) return *proxied_destination_;
   if (!rules_->destination) rules_->destination = localEndpoint(client_.fd);
@@ -66,11 +76,7 @@ void Session::deny(bool silent_drop, bool logged, std::atomic<uint64_t>& counter
 void Session::inspect() {
   if (!rules_) rules_ = std::make_unique<RuleState>();
   RuleState& state = *rules_;
-  rules::Facts facts;
-  facts.src = client_endpoint_;
-  facts.dst = destination();
-  facts.now = now();
-  facts.tracked = &state.tracked;
+  rules::Facts facts = ruleFacts();
 
   // tcp-request session: once, with the addresses the PROXY header gave.
   if (!state.session_ran) {
@@ -174,12 +180,7 @@ void Session::inspect() {
 std::optional<size_t> Session::pickByRules() {
   const rules::ProxyRules* rules = backend_->rules.get();
   if (rules == nullptr) return std::nullopt;
-  rules::Facts facts;
-  facts.src = client_endpoint_;
-  facts.dst = destination();
-  facts.payload = rules_->payload;
-  facts.now = now();
-  facts.tracked = &rules_->tracked;
+  rules::Facts facts = ruleFacts();
   auto fits = [&](size_t i) { return backend_->usable(i) && !backend_->full(i); };
   for (size_t i = 0; i < rules->use_server.size(); ++i) {
     if (rules->use_server[i].condition.evaluate(facts) != rules::Tri::kTrue) continue;
@@ -203,12 +204,7 @@ std::optional<size_t> Session::pickByRules() {
 void Session::storeStickiness(size_t server) {
   const rules::ProxyRules* rules = backend_->rules.get();
   if (rules == nullptr || rules->stick.empty()) return;
-  rules::Facts facts;
-  facts.src = client_endpoint_;
-  facts.dst = destination();
-  facts.payload = rules_->payload;
-  facts.now = now();
-  facts.tracked = &rules_->tracked;
+  rules::Facts facts = ruleFacts();
   for (const auto& rule : rules->stick) {
     if (rule.kind == lb::v1::StickRule::MATCH) continue;
     if (rule.condition.evaluate(facts) != rules::Tri::kTrue) continue;

@@ -6,13 +6,6 @@ namespace lb::rules {
 
 namespace {
 
-std::optional<int64_t> parseInt(std::string_view text) {
-  int64_t value = 0;
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (text.empty() || ec != std::errc() || end != text.data() + text.size()) return std::nullopt;
-  return value;
-}
-
 // "get_gpc0" -> gpc0 ...: the stick-table data a sc*_/src_ fetch suffix reads.
 std::optional<StickData> dataOfSuffix(std::string_view suffix, bool& kilo) {
   kilo = false;
@@ -176,9 +169,9 @@ std::optional<Fetch> Fetch::parse(std::string_view text, std::string& error) {
     int64_t a = -1;
     int64_t b = -1;
     int64_t c = -1;
-    if (args.size() >= 1) a = parseInt(args[0]).value_or(-1);
-    if (args.size() >= 2) b = parseInt(args[1]).value_or(-1);
-    if (args.size() == 3) c = parseInt(args[2]).value_or(-1);
+    if (args.size() >= 1) a = parseInteger(args[0]).value_or(-1);
+    if (args.size() >= 2) b = parseInteger(args[1]).value_or(-1);
+    if (args.size() == 3) c = parseInteger(args[2]).value_or(-1);
     bool ok = a >= 0 && b >= 0 && a < (1 << 20) && b < (1 << 20) &&
               (args.size() == 2 || (lv && args.size() == 3 && c >= 0));
     if (lv && ok && (b < 1 || b > 4)) ok = false;
@@ -239,7 +232,7 @@ std::optional<Fetch> Fetch::parse(std::string_view text, std::string& error) {
   }
   size_t first_table_arg = 0;
   if (generic_sc) {
-    auto n = args.empty() ? std::nullopt : parseInt(args[0]);
+    auto n = args.empty() ? std::nullopt : parseInteger(args[0]);
     if (!n || *n < 0 || *n > 2) {
       error = "'" + name + "' needs the tracking counter number first, e.g. " + name + "(0)";
       return std::nullopt;

@@ -16,20 +16,12 @@ using boost::asio::ip::address_v6;
 constexpr int64_t kMin = std::numeric_limits<int64_t>::min();
 constexpr int64_t kMax = std::numeric_limits<int64_t>::max();
 
-std::optional<int64_t> parseInt(std::string_view text) {
-  int64_t value = 0;
-  if (text.empty()) return std::nullopt;
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (ec != std::errc() || end != text.data() + text.size()) return std::nullopt;
-  return value;
-}
-
 // "3.1" -> 3 * 65536 + 1 (req.ssl_ver patterns).
 std::optional<int64_t> parseVersion(std::string_view text) {
   auto dot = text.find('.');
   if (dot == std::string_view::npos) return std::nullopt;
-  auto major = parseInt(text.substr(0, dot));
-  auto minor = parseInt(text.substr(dot + 1));
+  auto major = parseInteger(text.substr(0, dot));
+  auto minor = parseInteger(text.substr(dot + 1));
   if (!major || !minor || *major < 0 || *minor < 0 || *major > 255 || *minor > 255) {
     return std::nullopt;
   }
@@ -75,6 +67,14 @@ size_t findFold(std::string_view haystack, std::string_view needle) {
 
 }  // namespace
 
+std::optional<int64_t> parseInteger(std::string_view text) {
+  int64_t value = 0;
+  if (text.empty()) return std::nullopt;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc() || end != text.data() + text.size()) return std::nullopt;
+  return value;
+}
+
 std::string Sample::toString() const {
   switch (type) {
     case Type::kNone:
@@ -106,10 +106,10 @@ std::optional<MatchMethod> matchMethodByName(std::string_view name) {
 std::optional<std::pair<int64_t, int64_t>> parseIntPattern(std::string_view text, bool versions,
                                                            std::string& error) {
   auto value = [&](std::string_view part) -> std::optional<int64_t> {
-    if (!versions) return parseInt(part);
+    if (!versions) return parseInteger(part);
     if (part.find('.') != std::string_view::npos) return parseVersion(part);
     // A major version alone is MAJOR.0, as in HAProxy ("lt 3" is below SSLv3).
-    auto n = parseInt(part);
+    auto n = parseInteger(part);
     if (n && *n >= 0 && *n < 65536) return *n << 16;
     return n;
   };
@@ -196,7 +196,7 @@ std::optional<Matcher> Matcher::compile(MatchMethod method, bool ignore_case,
         net.prefix = max;
         if (slash != std::string_view::npos) {
           auto mask_text = text.substr(slash + 1);
-          auto bits = parseInt(mask_text);
+          auto bits = parseInteger(mask_text);
           if (!bits && address.is_v4()) {
             // A dotted mask: 255.255.255.0
             auto mask = boost::asio::ip::make_address_v4(std::string(mask_text), ec);
@@ -338,7 +338,7 @@ bool Matcher::match(const Sample& sample) const {
       return sample.type == Sample::Type::kStr ? !sample.str.empty() : sample.integer != 0;
     case MatchMethod::kInt:
       if (sample.type == Sample::Type::kStr) {
-        auto n = parseInt(sample.str);
+        auto n = parseInteger(sample.str);
         return n && matchInt(*n);
       }
       return sample.type != Sample::Type::kIp && matchInt(sample.integer);

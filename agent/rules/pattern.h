@@ -73,6 +73,8 @@ class Matcher {
   std::vector<std::unique_ptr<re2::RE2>> regexes_;
 };
 
+// A whole decimal integer ("-12"); nothing for anything else.
+std::optional<int64_t> parseInteger(std::string_view text);
 // "str" -> kStr ...; nothing for an unknown name.
 std::optional<MatchMethod> matchMethodByName(std::string_view name);
 // Parses "10", "10:20", "10:", ":20" and "ge 10" style integer patterns; also "3.1" version

@@ -6,19 +6,12 @@ namespace lb::rules {
 
 namespace {
 
-std::optional<int64_t> parseInt(std::string_view text) {
-  int64_t value = 0;
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (text.empty() || ec != std::errc() || end != text.data() + text.size()) return std::nullopt;
-  return value;
-}
-
 // "sc-inc-gpc0(1)" -> 1 (the counter number; 0 when no parentheses).
 std::optional<int> counterOf(const std::string& action, std::string_view prefix) {
   std::string_view rest = std::string_view(action).substr(prefix.size());
   if (rest.empty()) return 0;
   if (rest.front() != '(' || rest.back() != ')') return std::nullopt;
-  auto n = parseInt(rest.substr(1, rest.size() - 2));
+  auto n = parseInteger(rest.substr(1, rest.size() - 2));
   if (!n || *n < 0 || *n > 2) return std::nullopt;
   return static_cast<int>(*n);
 }
@@ -98,7 +91,7 @@ std::optional<Action> compileAction(const lb::v1::TcpRule& rule, Binder* binder,
   }
   if (startsWith(name, "sc-set-gpt0")) {
     auto counter = counterOf(name, "sc-set-gpt0");
-    auto value = args.size() == 1 ? parseInt(args[0]) : std::nullopt;
+    auto value = args.size() == 1 ? parseInteger(args[0]) : std::nullopt;
     if (!counter || !value) {
       error = "'" + name + "': write it as 'sc-set-gpt0(0..2) INTEGER'";
       return std::nullopt;

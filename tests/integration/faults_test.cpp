@@ -80,10 +80,12 @@ TEST(FaultsTest, AStalledLogReaderDoesNotSlowTraffic) {
   agent.process().pauseReading();
   double stalled = loop(6000);
   // A worker that wrote its log itself would be held to the pace of the reader (nothing here):
-  // the stalled loop would not finish its 6000 connections at all. A quarter of the first
-  // rate leaves room for a box busy with other work (both loops share it).
-  EXPECT_GT(stalled, reading / 4) << "connections per ms: " << reading << " read, " << stalled
-                                  << " stalled";
+  // the stalled loop would not finish its 6000 connections at all (the count above is what
+  // catches it). The rate only says it was not crawling: a tenth of the first one, since the
+  // first loop is a 0.1 s burst and the second runs for seconds on a box that `ctest -j2` keeps
+  // busy with other tests (a quarter was seen to fail there: 1.09 against 4.63 per ms).
+  EXPECT_GT(stalled, reading / 10) << "connections per ms: " << reading << " read, " << stalled
+                                   << " stalled";
   agent.process().resumeReading();
   // Once the output drains, the agent says it dropped lines, and how many.
   auto said = agent.process().waitFor(
