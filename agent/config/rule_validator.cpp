@@ -89,6 +89,26 @@ class NameBinder : public rules::Binder {
   std::string own_;
 };
 
+// What the parser checks on a `stick-table` line, for tables that come from YAML or the API.
+void checkTable(const lb::v1::StickTable& table, const std::string& path, Diagnostics& diag) {
+  if (table.type() == lb::v1::StickTable::KEY_TYPE_UNSPECIFIED) {
+    diag.errorAt(path + ".type", "stick-table needs a type: ip, ipv6, integer, string or binary");
+  }
+  if (table.size() == 0) diag.errorAt(path + ".size", "stick-table size must be at least 1");
+  for (int i = 0; i < table.store_size(); ++i) {
+    std::string_view rest = table.store(i);  // one item, or several separated by commas
+    while (!rest.empty()) {
+      auto comma = rest.find(',');
+      std::string error;
+      if (!rules::parseStore(rest.substr(0, comma), error)) {
+        diag.errorAt(path + ".store[" + std::to_string(i) + "]", "stick-table store: " + error);
+        break;
+      }
+      rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(comma + 1);
+    }
+  }
+}
+
 }  // namespace
 
 void validateRules(const lb::v1::Config& config, Diagnostics& diag) {
@@ -97,6 +117,7 @@ void validateRules(const lb::v1::Config& config, Diagnostics& diag) {
   for (int i = 0; i < config.frontends_size(); ++i) {
     const auto& fe = config.frontends(i);
     std::string path = "frontends[" + std::to_string(i) + "]";
+    if (fe.has_stick_table()) checkTable(fe.stick_table(), path + ".stick_table", diag);
     NameBinder binder(config, fe.name());
     std::string where;
     std::string error;
@@ -138,9 +159,7 @@ void validateRules(const lb::v1::Config& config, Diagnostics& diag) {
                          didYouMean(name, servers));
       }
     }
-    if (be.has_stick_table() && be.stick_table().size() == 0) {
-      diag.errorAt(path + ".stick_table.size", "stick-table size must be at least 1");
-    }
+    if (be.has_stick_table()) checkTable(be.stick_table(), path + ".stick_table", diag);
   }
 }
 

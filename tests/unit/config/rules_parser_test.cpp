@@ -538,5 +538,27 @@ TEST(StructuredRulesTest, JsonRulesAreValidatedLikeTheText) {
               Contains(AllOf(IsError(), MessageHas("unknown ACL 'locale'"))));
 }
 
+TEST(StructuredRulesTest, AStickTableFromJsonIsCheckedLikeTheLine) {
+  // Size 0 would let the table grow without bound; a type is needed to make keys.
+  auto json = loadAs("lb.json", R"({
+  "frontends": [{
+    "name": "fe", "mode": "MODE_TCP", "binds": [{"port": 80}],
+    "timeouts": {"client": "30s"},
+    "stickTable": {"store": ["conn_rate(10s),conn_curr"]},
+    "defaultBackend": "be"
+  }],
+  "backends": [{"name": "be", "mode": "MODE_TCP",
+                "timeouts": {"connect": "5s", "server": "30s"},
+                "servers": [{"name": "s1", "address": "10.0.0.1", "port": 80}]}]
+})");
+  EXPECT_FALSE(json.ok());
+  EXPECT_THAT(json.diagnostics.all(),
+              Contains(AllOf(IsError(), MessageHas("stick-table needs a type"))));
+  EXPECT_THAT(json.diagnostics.all(),
+              Contains(AllOf(IsError(), MessageHas("stick-table size must be at least 1"))));
+  EXPECT_THAT(json.diagnostics.all(),
+              Contains(AllOf(IsError(), MessageHas("unknown stick-table data type 'conn_curr'"))));
+}
+
 }  // namespace
 }  // namespace lb::config
