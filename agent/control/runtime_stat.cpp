@@ -380,7 +380,10 @@ std::string formatServersState(ControlPlane& control, const std::string& backend
       bool maint = s.admin_state() == ServerStatus::MAINT;
       int admin = maint ? 1 : (s.admin_state() == ServerStatus::DRAIN ? 8 : 0);
       // HAProxy's SRV_ST_*: 0 stopped, 2 running, 3 stopping (NOLB).
-      int op = maint ? 0 : s.op_state() == ServerStatus::UP ? 2 : s.op_state() == ServerStatus::NOLB ? 3 : 0;
+      int op = maint                                ? 0
+               : s.op_state() == ServerStatus::UP   ? 2
+               : s.op_state() == ServerStatus::NOLB ? 3
+                                                    : 0;
       const std::string& check = s.last_check().status();
       int result = !s.check_enabled() || check.empty() ? 0 : isPassingCheck(check) ? 3 : 2;
       int state = s.check_enabled() ? (maint ? 14 : 6) : 0;

@@ -297,21 +297,6 @@ void HealthChecker::handle(Task& task, const Transition& t, bool passive) {
   const CheckResult& result = task.health.lastResult();
   const HealthSettings& settings = task.health.settings();
   const std::string who = task.backend + "/" + task.server->name;
-  std::string reason = std::string(statusDescription(result.status));
-  std::string info = result.info.empty() ? "" : ", info: \"" + result.info + "\"";
-  std::string duration = ", check duration: " + std::to_string(result.duration.count()) + "ms";
-  auto fill = [&](lb::v1::Event& event) {
-    auto* cause = event.mutable_cause();
-    cause->set_status(statusName(result.status));
-    cause->set_description(reason);
-    cause->set_info(result.info);
-    *cause->mutable_duration() =
-        common::toProto(std::chrono::duration_cast<std::chrono::microseconds>(result.duration));
-    cause->set_health(task.health.health());
-    cause->set_rise(settings.rise);
-    cause->set_fall(settings.fall);
-    cause->set_passive(passive);
-  };
   const OpState before = task.state->op.load();
   const OpState after = effectiveState(task);
   if (before != after) {
@@ -325,7 +310,7 @@ void HealthChecker::handle(Task& task, const Transition& t, bool passive) {
     uint32_t of = up ? settings.fall : settings.rise;
     std::string message = "Health check for " + std::string(passive ? "passive " : "") + "server " +
                           who + " " + (result.passed ? "succeeded" : "failed") +
-                          ", reason: " + reason + info + duration +
+                          ", reason: " + checkReason(result) +
                           ", status: " + std::to_string(shown) + "/" + std::to_string(of) + " " +
                           (up ? "UP" : "DOWN") + ".";
     if (log_checks) spdlog::info("{}", message);
@@ -334,10 +319,31 @@ void HealthChecker::handle(Task& task, const Transition& t, bool passive) {
       event.set_old_state(runtime::toString(t.from));
       event.set_new_state(runtime::toString(t.to));
       event.set_message(message);
-      fill(event);
+      fillCause(event, task, result, passive);
       publish(std::move(event));
     }
   }
+}
+
+std::string HealthChecker::checkReason(const CheckResult& result) {
+  std::string out = statusDescription(result.status);
+  if (!result.info.empty()) out += ", info: \"" + result.info + "\"";
+  return out + ", check duration: " + std::to_string(result.duration.count()) + "ms";
+}
+
+void HealthChecker::fillCause(lb::v1::Event& event, const Task& task, const CheckResult& result,
+                              bool passive) {
+  const HealthSettings& settings = task.health.settings();
+  auto* cause = event.mutable_cause();
+  cause->set_status(statusName(result.status));
+  cause->set_description(statusDescription(result.status));
+  cause->set_info(result.info);
+  *cause->mutable_duration() =
+      common::toProto(std::chrono::duration_cast<std::chrono::microseconds>(result.duration));
+  cause->set_health(task.health.health());
+  cause->set_rise(settings.rise);
+  cause->set_fall(settings.fall);
+  cause->set_passive(passive);
 }
 
 OpState HealthChecker::effectiveState(const Task& task) {
@@ -347,11 +353,7 @@ OpState HealthChecker::effectiveState(const Task& task) {
 
 void HealthChecker::changeState(Task& task, OpState from, OpState to, const CheckResult& result,
                                 bool passive) {
-  const HealthSettings& settings = task.health.settings();
   const std::string who = task.backend + "/" + task.server->name;
-  std::string reason = std::string(statusDescription(result.status));
-  std::string info = result.info.empty() ? "" : ", info: \"" + result.info + "\"";
-  std::string duration = ", check duration: " + std::to_string(result.duration.count()) + "ms";
   task.state->op.store(to);
   task.last_change = time_.wallNow();
   const bool up = to == OpState::kUp;
@@ -367,7 +369,7 @@ void HealthChecker::changeState(Task& task, OpState from, OpState to, const Chec
   const Usable usable = countUsable(*task.backend_runtime);
   // HAProxy's words: "is UP", "is DOWN", and "is stopping" for NOLB.
   const char* what = up ? "UP" : to == OpState::kNolb ? "stopping" : "DOWN";
-  std::string message = "Server " + who + " is " + what + ", reason: " + reason + info + duration +
+  std::string message = "Server " + who + " is " + what + ", reason: " + checkReason(result) +
                         ". " + serversLeft(task, up, usable);
   if (up) {
     spdlog::info("{}", message);
@@ -378,16 +380,7 @@ void HealthChecker::changeState(Task& task, OpState from, OpState to, const Chec
   event.set_old_state(runtime::toString(from));
   event.set_new_state(runtime::toString(to));
   event.set_message(message);
-  auto* cause = event.mutable_cause();
-  cause->set_status(statusName(result.status));
-  cause->set_description(reason);
-  cause->set_info(result.info);
-  *cause->mutable_duration() =
-      common::toProto(std::chrono::duration_cast<std::chrono::microseconds>(result.duration));
-  cause->set_health(task.health.health());
-  cause->set_rise(settings.rise);
-  cause->set_fall(settings.fall);
-  cause->set_passive(passive);
+  fillCause(event, task, result, passive);
   publish(std::move(event));
   if (to == OpState::kDown && task.server->shutdown_sessions_on_down && hooks_.shutdown_sessions) {
     hooks_.shutdown_sessions(task.state);

@@ -93,6 +93,11 @@ class HealthChecker : public runtime::PassiveObserver {
   // The operational state the checks and the agent together give (DOWN if either says so,
   // NOLB after a 404 with disable-on-404), and the change to it with its log line and event.
   static runtime::OpState effectiveState(const Task& task);
+  // "Layer4 connection problem, info: \"...\", check duration: 3ms" (HAProxy's wording).
+  static std::string checkReason(const CheckResult& result);
+  // The event's cause: the check's status, its text, health counters.
+  static void fillCause(lb::v1::Event& event, const Task& task, const CheckResult& result,
+                        bool passive);
   void changeState(Task& task, runtime::OpState from, runtime::OpState to,
                    const CheckResult& result, bool passive);
   // agent-check (health_checker_agent.cpp)

@@ -129,7 +129,7 @@ std::shared_ptr<FrontendState> StateStore::frontend(const std::string& name) {
 }
 
 std::shared_ptr<rules::StickTable> StateStore::stickTable(const std::string& name,
-                                                         const lb::v1::StickTable& spec) {
+                                                          const lb::v1::StickTable& spec) {
   auto& slot = tables_[name];
   auto table = slot.lock();
   if (!table || !table->compatible(spec)) {

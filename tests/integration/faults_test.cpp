@@ -84,8 +84,8 @@ TEST(FaultsTest, AStalledLogReaderDoesNotSlowTraffic) {
   // catches it). The rate only says it was not crawling: a tenth of the first one, since the
   // first loop is a 0.1 s burst and the second runs for seconds on a box that `ctest -j2` keeps
   // busy with other tests (a quarter was seen to fail there: 1.09 against 4.63 per ms).
-  EXPECT_GT(stalled, reading / 10) << "connections per ms: " << reading << " read, " << stalled
-                                   << " stalled";
+  EXPECT_GT(stalled, reading / 10)
+      << "connections per ms: " << reading << " read, " << stalled << " stalled";
   agent.process().resumeReading();
   // Once the output drains, the agent says it dropped lines, and how many.
   auto said = agent.process().waitFor(

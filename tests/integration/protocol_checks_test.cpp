@@ -163,14 +163,47 @@ TEST(ProtocolChecksTest, RedisCheckAgainstRedisServer) {
   EXPECT_EQ(down.last_check().status(), "L4CON");
 }
 
+// A database server the test starts in a temporary directory: whether it is installed, whether
+// it came up (and why not), its port, and a stop that waits for it (by pid, its own signal).
+class DatabaseServer {
+ public:
+  bool available() const { return available_; }
+  bool ready() const { return ready_; }
+  const std::string& problem() const { return problem_; }
+  uint16_t port() const { return port_; }
+  void stop() {
+    if (!server_) return;
+    server_->signal(stop_signal_);
+    server_->wait(stop_wait_);
+    server_.reset();
+  }
+  // Stopped before its directory goes (members are destroyed after this body).
+  ~DatabaseServer() { stop(); }
+
+ protected:
+  DatabaseServer(int stop_signal, Millis stop_wait)
+      : stop_signal_(stop_signal), stop_wait_(stop_wait) {}
+  TempDir dir_;
+  std::unique_ptr<Process> server_;
+  uint16_t port_ = 0;
+  bool available_ = false;
+  bool ready_ = false;
+  std::string problem_;
+
+ private:
+  int stop_signal_;
+  Millis stop_wait_;
+};
+
 // ---- PostgreSQL ----
 
 // A PostgreSQL cluster in a temporary directory whose pg_hba.conf lets only the role
 // `postgres` in over TCP (trust). postgres refuses to run as root: under root it runs as
 // `nobody` (setpriv, which execs, so the Process is postgres itself), which gets the directory.
-class Postgres {
+class Postgres : public DatabaseServer {
  public:
-  Postgres() {
+  // A fast shutdown (SIGINT), so that no backend process outlives the test.
+  Postgres() : DatabaseServer(SIGINT, 30s) {
     std::string bin = "/usr/lib/postgresql/15/bin/";
     for (const char* version : {"17", "16", "15", "14", "13"}) {
       std::string candidate = std::string("/usr/lib/postgresql/") + version + "/bin/";
@@ -218,27 +251,9 @@ class Postgres {
     }
     ready_ = true;
   }
-  bool available() const { return available_; }
-  bool ready() const { return ready_; }
-  const std::string& problem() const { return problem_; }
-  uint16_t port() const { return port_; }
-  // A fast shutdown (SIGINT), so that no backend process outlives the test.
-  void stop() {
-    if (!server_) return;
-    server_->signal(SIGINT);
-    server_->wait(30s);
-    server_.reset();
-  }
-  ~Postgres() { stop(); }
 
  private:
-  TempDir dir_;
   std::string data_;
-  std::unique_ptr<Process> server_;
-  uint16_t port_ = 0;
-  bool available_ = false;
-  bool ready_ = false;
-  std::string problem_;
 };
 
 TEST(ProtocolChecksTest, PgsqlCheckAgainstPostgres) {
@@ -284,9 +299,9 @@ TEST(ProtocolChecksTest, PgsqlCheckAgainstPostgres) {
 
 // A MariaDB server in a temporary directory, with a user 'haproxy'@'127.0.0.1' without password
 // (what `option mysql-check user haproxy` logs in as).
-class Mariadb {
+class Mariadb : public DatabaseServer {
  public:
-  Mariadb() {
+  Mariadb() : DatabaseServer(SIGTERM, 60s) {
     std::string server = findBinary({"/usr/sbin/mariadbd", "/usr/sbin/mysqld"});
     std::string install = findBinary({"/usr/bin/mariadb-install-db", "/usr/bin/mysql_install_db"});
     if (server.empty() || install.empty()) return;
@@ -313,25 +328,6 @@ class Mariadb {
     }
     ready_ = true;
   }
-  bool available() const { return available_; }
-  bool ready() const { return ready_; }
-  const std::string& problem() const { return problem_; }
-  uint16_t port() const { return port_; }
-  void stop() {
-    if (!server_) return;
-    server_->signal(SIGTERM);
-    server_->wait(60s);
-    server_.reset();
-  }
-  ~Mariadb() { stop(); }
-
- private:
-  TempDir dir_;
-  std::unique_ptr<Process> server_;
-  uint16_t port_ = 0;
-  bool available_ = false;
-  bool ready_ = false;
-  std::string problem_;
 };
 
 TEST(ProtocolChecksTest, MysqlCheckAgainstMariadb) {
